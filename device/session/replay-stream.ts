@@ -1,0 +1,111 @@
+import cv, { type Mat, type VideoCapture } from '../opencv.ts';
+import type { SourceStatus } from '../cameras/source.ts';
+import { BadInputError, messageOf } from '../errors.ts';
+import type { Frame } from '../frames.ts';
+import { readTimestamps, type SessionStreamFiles } from './format.ts';
+
+/**
+ * One stream of a recorded session: the video decoded by OpenCV, each frame stamped with its recorded `tNs`.
+ * Decoding runs ahead on libuv's thread pool (`readAsync`, `prefetch` frames deep) so that the three streams
+ * decode in parallel with each other and with the pipeline on the main thread.
+ */
+export class ReplayStream {
+  readonly stream;
+  private readonly capture: VideoCapture;
+  private readonly timestamps: BigInt64Array;
+  private readonly inflight: Promise<Mat>[] = [];
+  private requested = 0;
+  private delivered = 0;
+  private state: SourceStatus['state'] = 'starting';
+  private lastError: string | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly files: SessionStreamFiles,
+    capture: VideoCapture,
+    timestamps: BigInt64Array,
+    private readonly prefetch: number,
+  ) {
+    this.stream = files.stream;
+    this.capture = capture;
+    this.timestamps = timestamps;
+  }
+
+  /** Opens the video and checks that it decodes; a missing or corrupt file is bad input naming the file. */
+  static open(files: SessionStreamFiles, prefetch = 3): ReplayStream {
+    const timestamps = readTimestamps(files.timestamps);
+    let capture: VideoCapture;
+    try {
+      capture = new cv.VideoCapture(files.video);
+    } catch (error) {
+      throw new BadInputError(`cannot open ${files.stream} video ${files.video}: ${messageOf(error)}`);
+    }
+    const probe = capture.get(cv.CAP_PROP_FRAME_COUNT);
+    if (!(probe > 0)) {
+      capture.release();
+      throw new BadInputError(`${files.stream} video ${files.video} has no decodable frames (corrupt or empty)`);
+    }
+    return new ReplayStream(files, capture, timestamps, prefetch);
+  }
+
+  get frameCount(): number {
+    return this.timestamps.length;
+  }
+
+  status(): SourceStatus {
+    return {
+      stream: this.stream,
+      state: this.state,
+      framesRead: this.delivered,
+      failures: this.lastError === undefined ? 0 : 1,
+      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+    };
+  }
+
+  /** The next frame, or null at the end (or after a decode error, which `status()` then reports). */
+  async next(): Promise<Frame | null> {
+    if (this.closed || this.state === 'ended' || this.state === 'failed') return null;
+    this.state = 'running';
+    while (this.inflight.length < this.prefetch && this.requested < this.timestamps.length) {
+      this.inflight.push(this.capture.readAsync());
+      this.requested++;
+    }
+    const pending = this.inflight.shift();
+    if (pending === undefined) return this.finish('ended');
+    let mat: Mat;
+    try {
+      mat = await pending;
+    } catch (error) {
+      return this.finish('failed', `decode error at frame ${this.delivered}: ${messageOf(error)}`);
+    }
+    if (mat.empty) {
+      return this.finish(
+        'failed',
+        `${this.files.video} ended after ${this.delivered} frames but ${this.files.timestamps} has ${this.timestamps.length}`,
+      );
+    }
+    const index = this.delivered++;
+    return {
+      stream: this.stream,
+      index,
+      tNs: this.timestamps[index] ?? 0n,
+      width: mat.cols,
+      height: mat.rows,
+      mat,
+    };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    // Reads still on the thread pool hold the capture; release it once they have settled.
+    void Promise.allSettled(this.inflight).then(() => this.capture.release());
+    if (this.state !== 'failed') this.state = 'ended';
+  }
+
+  private finish(state: 'ended' | 'failed', error?: string): null {
+    this.state = state;
+    if (error !== undefined) this.lastError = `${this.stream}: ${error}`;
+    return null;
+  }
+}

@@ -1,0 +1,49 @@
+import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type Database from 'better-sqlite3';
+
+const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+const NAME = /^(\d{3})_[a-z0-9_]+\.sql$/;
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
+  return readdirSync(dir)
+    .filter((f) => NAME.test(f))
+    .sort()
+    .map((file) => ({
+      version: Number(NAME.exec(file)?.[1]),
+      name: file,
+      sql: readFileSync(join(dir, file), 'utf8'),
+    }));
+}
+
+/**
+ * Applies the forward-only numbered migrations that this database has not seen, each in its own transaction.
+ * A file database that already holds data is copied to `<file>.bak-v<N>` first, so a migration that goes wrong
+ * on a wearer's device never costs them their memories.
+ */
+export function migrate(db: Database.Database, file: string | null, migrations = loadMigrations()): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms INTEGER NOT NULL)`);
+  const current = (db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null }).v ?? 0;
+  const pending = migrations.filter((m) => m.version > current);
+  if (pending.length === 0) return [];
+  if (file !== null && current > 0 && existsSync(file)) {
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    copyFileSync(file, `${file}.bak-v${current}`);
+  }
+  const record = db.prepare('INSERT INTO schema_version (version, name, applied_ms) VALUES (?, ?, ?)');
+  for (const m of pending) {
+    db.transaction(() => {
+      db.exec(m.sql);
+      record.run(m.version, m.name, Date.now());
+    })();
+  }
+  return pending.map((m) => m.version);
+}

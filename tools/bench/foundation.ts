@@ -1,0 +1,95 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import cv from '../../device/opencv.ts';
+import { readSessionManifest, sessionStreams } from '../../device/session/format.ts';
+import { openDatabase } from '../../storage/db.ts';
+import { gazeSampleWriter } from '../../storage/gaze-samples.ts';
+import { SessionRepository } from '../../storage/sessions.ts';
+import type { Metric } from './report.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+/** Raw OpenCV decode of each stream of a session, one after the other: the floor the daemon is compared with. */
+export function rawDecode(sessionDir: string): { perStream: Record<string, { frames: number; s: number }>; s: number } {
+  const perStream: Record<string, { frames: number; s: number }> = {};
+  let total = 0;
+  for (const files of sessionStreams(sessionDir, readSessionManifest(sessionDir))) {
+    const start = performance.now();
+    const cap = new cv.VideoCapture(files.video);
+    let frames = 0;
+    while (!cap.read().empty) frames++;
+    cap.release();
+    const s = (performance.now() - start) / 1000;
+    perStream[files.stream] = { frames, s };
+    total += s;
+  }
+  return { perStream, s: total };
+}
+
+interface DaemonSummary {
+  wallS: number;
+  maxRssMb?: number;
+  frames: Record<string, { processed: number }>;
+}
+
+function runDaemon(sessionDir: string): { summary: DaemonSummary; processS: number } {
+  const dir = mkdtempSync(join(tmpdir(), 'glance-bench-'));
+  try {
+    const start = performance.now();
+    execFileSync(
+      join(ROOT, 'bin/glance'),
+      ['run', '--replay', sessionDir, '--once', '--db', join(dir, 'g.db'), '--summary', join(dir, 's.json')],
+      { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, GLANCE_LOG_LEVEL: 'warn' } },
+    );
+    const processS = (performance.now() - start) / 1000;
+    return { summary: JSON.parse(readFileSync(join(dir, 's.json'), 'utf8')) as DaemonSummary, processS };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function benchFoundation(sessionDir = join(ROOT, 'sample/session')): Metric[] {
+  const metrics: Metric[] = [];
+  rawDecode(sessionDir); // warm the page cache and the codec so neither side pays for it
+  const raw = rawDecode(sessionDir);
+  for (const [stream, r] of Object.entries(raw.perStream)) {
+    metrics.push({ name: `replay.decode_fps.${stream}`, value: r.frames / r.s, unit: 'frames/s', better: 'higher' });
+  }
+  const { summary, processS } = runDaemon(sessionDir);
+  metrics.push({
+    name: 'daemon.overhead_ratio',
+    value: summary.wallS / raw.s,
+    unit: 'x',
+    better: 'lower',
+    target: 1.25,
+    baseline: { name: 'raw_decode_s', value: raw.s },
+    note: `daemon run ${summary.wallS.toFixed(2)} s (process incl. start-up ${processS.toFixed(2)} s)`,
+  });
+  metrics.push({ name: 'daemon.startup_s', value: processS - summary.wallS, unit: 's', better: 'lower' });
+  if (summary.maxRssMb !== undefined) {
+    metrics.push({ name: 'daemon.rss_mb', value: summary.maxRssMb, unit: 'MB', better: 'lower', target: 250 });
+  }
+  metrics.push(benchGazeInserts());
+  return metrics;
+}
+
+export function benchGazeInserts(rows = 300_000): Metric {
+  const dir = mkdtempSync(join(tmpdir(), 'glance-bench-'));
+  try {
+    const db = openDatabase(join(dir, 'g.db'));
+    new SessionRepository(db).start({ id: 's', device: 'bench', source: 'bench', startedWallMs: 0, startedTNs: 0n });
+    const writer = gazeSampleWriter(db, 1024);
+    const start = performance.now();
+    for (let i = 0; i < rows; i++) {
+      writer.add({ sessionId: 's', tNs: BigInt(i) * 5_000_000n, eye: 'binocular', x: i % 640, y: i % 480, confidence: 0.9 });
+    }
+    writer.flush();
+    const s = (performance.now() - start) / 1000;
+    db.close();
+    return { name: 'storage.gaze_rows_per_s', value: rows / s, unit: 'rows/s', better: 'higher', target: 100_000 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
