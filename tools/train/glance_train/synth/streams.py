@@ -1,0 +1,97 @@
+"""Frame-by-frame rendering of a session's camera streams from the behaviour timeline.
+
+Each stream is a generator of frames that also fills a columnar truth dict, so a video can be encoded while it
+is rendered without holding thousands of frames in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from glance_train.synth.eye_model import EyeGeometry, gaze_from_scene
+from glance_train.synth.eye_render import render_eye
+from glance_train.synth.eye_state import EyeAppearance, EyeAugment, EyeState
+from glance_train.synth.gaze_script import Timeline
+from glance_train.synth.scene_camera import SceneCamera
+from glance_train.synth.scene_objects import SceneWorld
+from glance_train.synth.scene_render import render_scene
+from glance_train.synth.seeding import child_rng
+
+Truth = dict[str, Any]
+"""Columnar ground truth of one stream: JSON-ready lists keyed by groundtruth.json field names."""
+
+
+def relative_us(times_ns: np.ndarray, t0_ns: int) -> np.ndarray:
+    """Integer µs since the clock origin: exact in JSON numbers, unlike raw ns (the .ts files keep those)."""
+    return np.round((np.asarray(times_ns, np.int64) - t0_ns) / 1000.0).astype(np.int64)
+
+
+def eye_frames(
+    geom: EyeGeometry,
+    app: EyeAppearance,
+    timeline: Timeline,
+    camera: SceneCamera,
+    times_ns: np.ndarray,
+    t0_ns: int,
+    seed: int,
+    stream: str,
+    truth: Truth,
+    size: int = 192,
+    pupil_scale: float = 1.0,
+    augment: EyeAugment | None = None,
+) -> Iterator[np.ndarray]:
+    """Grey eye images at ``times_ns``; ``truth`` gets one entry per frame in each column."""
+    t_us = relative_us(times_ns, t0_ns)
+    s = timeline.sample(t_us)
+    gazes = gaze_from_scene(geom, camera.rays(s.gaze[:, 0], s.gaze[:, 1]))
+    cols: dict[str, list[float]] = {k: [] for k in ("cx", "cy", "major", "minor", "angleDeg", "openness",
+                                                    "pupilVisible")}
+    blink: list[int] = []
+    for i in range(len(t_us)):
+        state = EyeState(
+            geometry=geom,
+            appearance=app,
+            gaze=(float(gazes[i, 0]), float(gazes[i, 1]), float(gazes[i, 2])),
+            pupil_radius_mm=float(s.pupil_mm[i]) * pupil_scale / 2.0,
+            openness=float(s.openness[i]),
+            blink=bool(s.blink[i]),
+        )
+        # One generator per frame: frames can be rendered in any order or process and stay identical.
+        img, t = render_eye(state, child_rng(seed, stream, "frame", i), size, augment)
+        values = (t.cx, t.cy, t.major, t.minor, t.angle_deg, t.openness, t.pupil_visible)
+        for column, value in zip(cols.values(), values, strict=True):
+            column.append(value)
+        blink.append(int(t.blink))
+        yield img
+    truth["tUs"] = t_us.tolist()
+    truth.update(cols)
+    truth["blink"] = blink
+    truth["gazeX"] = s.gaze[:, 0].tolist()
+    truth["gazeY"] = s.gaze[:, 1].tolist()
+
+
+def scene_frames(
+    world: SceneWorld, timeline: Timeline, times_ns: np.ndarray, t0_ns: int, truth: Truth
+) -> Iterator[np.ndarray]:
+    """BGR scene frames at ``times_ns`` with the calibration marker while one is shown."""
+    t_us = relative_us(times_ns, t0_ns)
+    s = timeline.sample(t_us)
+    boxes: list[list[list[float]]] = [[] for _ in world.objects]
+    visible: list[list[float]] = [[] for _ in world.objects]
+    for i, tu in enumerate(t_us):
+        m = timeline.marker_at(float(tu))
+        img, t = render_scene(world, float(times_ns[i] - t0_ns) / 1e9, (m.x, m.y) if m else None)
+        for k in range(len(world.objects)):
+            boxes[k].append(t.bboxes[k].tolist())
+            visible[k].append(float(t.visible[k]))
+        yield img
+    truth["tUs"] = t_us.tolist()
+    truth["gazeX"] = s.gaze[:, 0].tolist()
+    truth["gazeY"] = s.gaze[:, 1].tolist()
+    truth["attended"] = s.attended.tolist()
+    truth["objects"] = [
+        {"id": o.id, "cls": o.cls, "bbox": boxes[o.id], "visible": visible[o.id]} for o in world.objects
+    ]
