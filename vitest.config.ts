@@ -10,6 +10,10 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     // The OpenCV binding links Debian's libopencv rather than building its own (device/opencv.ts says why).
-    env: { OPENCV4NODEJS_DISABLE_AUTOBUILD: '1', GLANCE_LOG_LEVEL: 'warn' },
+    env: {
+      OPENCV4NODEJS_DISABLE_AUTOBUILD: '1',
+      OPENCV4NODEJS_DISABLE_EXTERNAL_MEM_TRACKING: '1',
+      GLANCE_LOG_LEVEL: 'warn',
+    },
   },
 });

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { loadConfig, parseConfig } from './config.ts';
 import { benchCommand } from './commands/bench.ts';
-import { BadInputError, EXIT_BAD_INPUT, EXIT_OK, exitCodeFor, messageOf } from './errors.ts';
 import { runCommand } from './commands/run.ts';
+import { loadConfig, parseConfig } from './config.ts';
+import { BadInputError, EXIT_BAD_INPUT, EXIT_OK, exitCodeFor, messageOf } from './errors.ts';
 
 /** `glance`: the one front door for the daemon, calibration, models, the toolchain and benchmarks. */
 function buildProgram(): Command {

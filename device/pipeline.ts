@@ -1,12 +1,13 @@
+import type { BatchWriter } from '../storage/batch-writer.ts';
+import type { FrameRow } from '../storage/frames.ts';
 import { type Frame, STREAM_NAMES, type StreamName } from './frames.ts';
 import type { MetricsRegistry } from './metrics.ts';
 import type { FramePairer, PairedScene } from './pairing.ts';
-import type { BatchWriter } from '../storage/batch-writer.ts';
-import type { FrameRow } from '../storage/frames.ts';
 
 /**
  * A per-frame stage. Eye frames and paired scene frames flow one way through the stages in order; each stage
- * gets what it needs through its constructor, and is timed under its name.
+ * gets what it needs through its constructor, and is timed under its name. A frame's pixels are released when
+ * it has passed every stage: a stage that keeps pixels beyond its call (a snippet's pre-capture buffer) copies them.
  */
 export interface Stage {
   readonly name: string;
@@ -49,6 +50,7 @@ export class FramePipeline {
       this.counts[frame.stream].processed++;
     }
     this.emit(this.metrics.time('pairing', () => this.pairer.push(frame)));
+    if (frame.stream !== 'scene') frame.mat.release();
   }
 
   /** A stream that ended early stops holding scene frames back. */
@@ -78,6 +80,7 @@ export class FramePipeline {
         }),
       );
       this.counts.scene.processed++;
+      p.scene.mat.release();
     }
   }
 }

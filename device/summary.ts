@@ -39,7 +39,11 @@ export function formatSummary(s: RunSummary): string {
   for (const [stage, m] of Object.entries(s.stages)) {
     lines.push(`  stage ${stage.padEnd(10)} n=${m.count} p50=${m.p50Ms} ms p99=${m.p99Ms} ms`);
   }
-  lines.push(`  records ${Object.entries(s.records).map(([t, n]) => `${t}=${n}`).join(' ')}`);
+  lines.push(
+    `  records ${Object.entries(s.records)
+      .map(([t, n]) => `${t}=${n}`)
+      .join(' ')}`,
+  );
   if (s.serial) lines.push(`  serial lines ok ${s.serial.linesOk}, malformed ${s.serial.malformed}`);
   lines.push(`  errors ${s.errors.count}${s.errors.first.length ? `: ${s.errors.first.join(' | ')}` : ''}`);
   return lines.join('\n');

@@ -13,10 +13,5 @@ export interface TelemetryRow {
 
 export function telemetryWriter(db: Db, batchSize = 256): BatchWriter<TelemetryRow> {
   const insert = db.prepare('INSERT INTO telemetry (session_id, t_ns, kind, seq, payload) VALUES (?, ?, ?, ?, ?)');
-  return new BatchWriter(
-    db,
-    insert,
-    (r) => [r.sessionId, r.tNs, r.kind, r.seq, JSON.stringify(r.payload)],
-    batchSize,
-  );
+  return new BatchWriter(db, insert, (r) => [r.sessionId, r.tNs, r.kind, r.seq, JSON.stringify(r.payload)], batchSize);
 }

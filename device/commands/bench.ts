@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { benchFoundation } from '../../tools/bench/foundation.ts';
-import { type BenchReport, formatTable, machineFacts, type Metric } from '../../tools/bench/report.ts';
+import { type BenchReport, formatTable, type Metric, machineFacts } from '../../tools/bench/report.ts';
 import { BadInputError } from '../errors.ts';
 
 /** Benchmark groups by name; each returns the metrics it measured in this run. */

@@ -1,7 +1,7 @@
-import cv, { type Mat, type VideoCapture } from '../opencv.ts';
 import type { SourceStatus } from '../cameras/source.ts';
 import { BadInputError, messageOf } from '../errors.ts';
 import type { Frame } from '../frames.ts';
+import cv, { type Mat, type VideoCapture } from '../opencv.ts';
 import { readTimestamps, type SessionStreamFiles } from './format.ts';
 
 /**
@@ -13,7 +13,8 @@ export class ReplayStream {
   readonly stream;
   private readonly capture: VideoCapture;
   private readonly timestamps: BigInt64Array;
-  private readonly inflight: Promise<Mat>[] = [];
+  private readonly ready: Promise<Mat>[] = [];
+  private tail: Promise<void> = Promise.resolve();
   private requested = 0;
   private delivered = 0;
   private state: SourceStatus['state'] = 'starting';
@@ -66,11 +67,8 @@ export class ReplayStream {
   async next(): Promise<Frame | null> {
     if (this.closed || this.state === 'ended' || this.state === 'failed') return null;
     this.state = 'running';
-    while (this.inflight.length < this.prefetch && this.requested < this.timestamps.length) {
-      this.inflight.push(this.capture.readAsync());
-      this.requested++;
-    }
-    const pending = this.inflight.shift();
+    this.fill();
+    const pending = this.ready.shift();
     if (pending === undefined) return this.finish('ended');
     let mat: Mat;
     try {
@@ -85,6 +83,7 @@ export class ReplayStream {
       );
     }
     const index = this.delivered++;
+    this.fill();
     return {
       stream: this.stream,
       index,
@@ -95,11 +94,31 @@ export class ReplayStream {
     };
   }
 
+  /**
+   * Queues reads up to `prefetch` frames ahead. Each read starts only when the previous one has finished:
+   * FFmpeg's frame-threaded decoder asserts (and aborts the process) if one capture is read from two threads.
+   */
+  private fill(): void {
+    while (this.ready.length < this.prefetch && this.requested < this.timestamps.length) {
+      const previous = this.tail;
+      const read = previous.then(
+        () => this.capture.readAsync(),
+        () => this.capture.readAsync(),
+      );
+      this.tail = read.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.ready.push(read);
+      this.requested++;
+    }
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
     // Reads still on the thread pool hold the capture; release it once they have settled.
-    void Promise.allSettled(this.inflight).then(() => this.capture.release());
+    void this.tail.then(() => this.capture.release());
     if (this.state !== 'failed') this.state = 'ended';
   }
 

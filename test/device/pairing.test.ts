@@ -1,6 +1,6 @@
-import cv from '../../device/opencv.ts';
 import { describe, expect, it } from 'vitest';
 import type { Frame, StreamName } from '../../device/frames.ts';
+import cv from '../../device/opencv.ts';
 import { FramePairer, type PairedScene } from '../../device/pairing.ts';
 
 const pixels = new cv.Mat(2, 2, cv.CV_8UC1, 0);

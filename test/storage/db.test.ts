@@ -47,7 +47,8 @@ describe('storage', () => {
     const file = join(tmp(), 'c.db');
     const db = withSession(file);
     const writer = gazeSampleWriter(db, 100);
-    for (let i = 0; i < 250; i++) writer.add({ sessionId: 's1', tNs: BigInt(i), eye: 'eye0', x: i, y: i, confidence: 1 });
+    for (let i = 0; i < 250; i++)
+      writer.add({ sessionId: 's1', tNs: BigInt(i), eye: 'eye0', x: i, y: i, confidence: 1 });
     expect(writer.rowsWritten).toBe(200); // 50 still buffered
     db.close(); // no flush: what was not committed is not there, and nothing half-written is
     const again = openDatabase(file);

@@ -83,7 +83,14 @@ export function benchGazeInserts(rows = 300_000): Metric {
     const writer = gazeSampleWriter(db, 1024);
     const start = performance.now();
     for (let i = 0; i < rows; i++) {
-      writer.add({ sessionId: 's', tNs: BigInt(i) * 5_000_000n, eye: 'binocular', x: i % 640, y: i % 480, confidence: 0.9 });
+      writer.add({
+        sessionId: 's',
+        tNs: BigInt(i) * 5_000_000n,
+        eye: 'binocular',
+        x: i % 640,
+        y: i % 480,
+        confidence: 0.9,
+      });
     }
     writer.flush();
     const s = (performance.now() - start) / 1000;
