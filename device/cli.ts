@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { benchCommand } from './commands/bench.ts';
+import { registerDbCommand } from './commands/db.ts';
 import { runCommand } from './commands/run.ts';
 import { loadConfig, parseConfig } from './config.ts';
 import { BadInputError, EXIT_BAD_INPUT, EXIT_OK, exitCodeFor, messageOf } from './errors.ts';
@@ -37,6 +38,7 @@ function buildProgram(): Command {
       const dbFile = resolve(opts.db ?? config.storage.db ?? `${config.device.dataDir}/glance.db`);
       process.exitCode = await runCommand({ config, dbFile, once: opts.once ?? false, summaryFile: opts.summary });
     });
+  registerDbCommand(program);
   program
     .command('bench')
     .description('measure throughput, latency and memory; print a table and optionally write JSON')

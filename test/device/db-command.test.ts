@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { glance, SAMPLE, tmp } from '../helpers/cli.ts';
+
+describe('glance db', () => {
+  const dir = tmp();
+  const db = join(dir, 'g.db');
+  beforeAll(() => {
+    expect(glance(['run', '--replay', SAMPLE, '--once', '--db', db]).status).toBe(0);
+  });
+
+  it('inspect reports the schema version and the rows per table', () => {
+    const r = glance(['db', 'inspect', '--db', db, '--json']);
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout) as { schemaVersion: number; tables: Record<string, number> };
+    expect(report.schemaVersion).toBeGreaterThanOrEqual(1);
+    expect(report.tables.sessions).toBe(1);
+    expect(report.tables.frames).toBe(8100);
+  });
+
+  it('export writes a table as JSON lines, and names an unknown table or a missing file', () => {
+    const out = join(dir, 'sessions.jsonl');
+    expect(glance(['db', 'export', '--table', 'sessions', '--db', db, '--out', out]).status).toBe(0);
+    const rows = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { state: string });
+    expect(rows.map((r) => r.state)).toEqual(['completed']);
+    const bad = glance(['db', 'export', '--table', 'nope', '--db', db]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('no table nope');
+    const missing = glance(['db', 'inspect', '--db', join(dir, 'absent.db')]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('absent.db');
+  });
+});
