@@ -3,6 +3,7 @@ import type { Db } from '../storage/db.ts';
 import { openDatabase } from '../storage/db.ts';
 import { frameWriter } from '../storage/frames.ts';
 import { SessionRepository } from '../storage/sessions.ts';
+import { telemetryWriter } from '../storage/telemetry.ts';
 import type { Config } from './config.ts';
 import { ErrorLog } from './error-log.ts';
 import type { Frame } from './frames.ts';
@@ -10,6 +11,9 @@ import type { Logger } from './logger.ts';
 import { MetricsRegistry } from './metrics.ts';
 import { FramePairer } from './pairing.ts';
 import { FramePipeline } from './pipeline.ts';
+import { SerialLogReplay } from './serial/replay.ts';
+import { SerialReplayFeed } from './serial/replay-feed.ts';
+import { telemetrySink } from './serial/telemetry-sink.ts';
 import { SessionReplay } from './session/replay.ts';
 import type { RunSummary } from './summary.ts';
 
@@ -36,6 +40,7 @@ export class Daemon {
   private replay: SessionReplay | undefined;
   private pipeline: FramePipeline | undefined;
   private sessions: SessionRepository | undefined;
+  private serial: SerialReplayFeed | undefined;
   private sessionId = '';
   private stopRequested: 'signal' | undefined;
   private startedAt = 0;
@@ -81,6 +86,14 @@ export class Daemon {
       this.pipeline = new FramePipeline(this.sessionId, pairer, rows, this.metrics);
       return () => this.pipeline?.finish();
     });
+    this.step('serial', () => {
+      const manifest = (this.replay as SessionReplay).manifest;
+      if (manifest.serial === undefined) return () => undefined;
+      const telemetry = telemetryWriter(this.db as Db, config.storage.batchSize);
+      const log = new SerialLogReplay(resolve(source.session, manifest.serial));
+      this.serial = new SerialReplayFeed(log, telemetrySink(telemetry, this.sessionId));
+      return () => telemetry.flush();
+    });
     logger.info({ session: this.sessionId, db: this.options.dbFile }, 'daemon started');
   }
 
@@ -93,12 +106,14 @@ export class Daemon {
     let yieldCounter = 0;
     for await (const frame of replay.frames()) {
       this.metrics.stage('decode').record(performance.now() - waitStart);
+      if (this.serial) await this.serial.until(frame.tNs);
       this.process(pipeline, frame);
       if (this.stopRequested) break;
       // In fast replay the decoder keeps the loop busy; give signals and timers a turn now and then.
       if (++yieldCounter % 256 === 0) await new Promise((r) => setImmediate(r));
       waitStart = performance.now();
     }
+    if (this.serial && !this.stopRequested) await this.serial.until();
     for (const s of replay.status()) {
       if (s.state === 'failed' && s.lastError) this.errors.add(s.lastError);
     }
@@ -154,6 +169,7 @@ export class Daemon {
       errors: this.errors.summary(),
       models: [],
       cameras: replay.status(),
+      ...(this.serial ? { serial: this.serial.counts() } : {}),
       stoppedBy: this.stopRequested ?? 'end',
     };
   }

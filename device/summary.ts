@@ -17,7 +17,7 @@ export interface RunSummary {
   readonly errors: { count: number; first: string[] };
   readonly models: string[];
   readonly cameras: SourceStatus[];
-  readonly serial?: { linesOk: number; malformed: number };
+  readonly serial?: { linesOk: number; malformed: number; seqGaps: number };
   readonly stoppedBy: 'end' | 'signal' | 'error';
 }
 

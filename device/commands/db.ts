@@ -38,15 +38,15 @@ export function registerDbCommand(program: Command): void {
         sqlite.close();
         throw new BadInputError(`--table: no table ${opts.table} (tables: ${tables.join(', ')})`);
       }
-      const out = opts.out ? createWriteStream(opts.out) : process.stdout;
+      const out: NodeJS.WritableStream = opts.out ? createWriteStream(opts.out) : process.stdout;
       // Identifiers cannot be bound as parameters; the name was checked against the schema above.
       for (const row of sqlite.prepare(`SELECT * FROM "${opts.table}"`).safeIntegers(true).iterate()) {
         if (!out.write(`${JSON.stringify(row, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}\n`)) {
-          await new Promise((r) => out.once('drain', r));
+          await new Promise<void>((r) => out.once('drain', () => r()));
         }
       }
       sqlite.close();
-      if (out !== process.stdout) await new Promise((r) => out.end(r));
+      if (out !== process.stdout) await new Promise<void>((r) => out.end(() => r()));
     });
 }
 

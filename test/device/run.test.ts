@@ -50,6 +50,11 @@ describe('glance run --once on the sample session', () => {
         .get(s.sessionId, stream);
     for (const stream of streams) expect(count(stream)).toBe(tsLines(stream));
     expect(s.records.frames).toBe(streams.reduce((n, st) => n + tsLines(st), 0));
+    // The sample's serial.log is all valid lines: each becomes one telemetry row, in time with the frames.
+    const serialLines = readFileSync(join(SAMPLE, 'serial.log'), 'utf8').trim().split('\n').length;
+    expect(s.records.telemetry).toBe(serialLines);
+    const kinds = sqlite.prepare('SELECT DISTINCT kind FROM telemetry ORDER BY kind').pluck().all();
+    expect(kinds).toEqual(['battery', 'button', 'imu', 'temperature']);
     // Every scene frame is paired with both eyes (the sample's eyes run at 120 Hz, far inside the 20 ms window).
     const unpaired = sqlite
       .prepare("SELECT COUNT(*) FROM frames WHERE stream = 'scene' AND (eye0_idx IS NULL OR eye1_idx IS NULL)")
