@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
-import cv from '@u4/opencv4nodejs';
 import type { Frame, StreamName } from '../frames.ts';
+import cv from '../opencv.ts';
 import type { FrameSource, SourceStatus } from './source.ts';
 import { type Backoff, type Capture, SupervisedSource, type SupervisorLogger } from './supervisor.ts';
 
@@ -45,8 +45,13 @@ export async function openCapture(config: OpenCvCameraConfig): Promise<Capture> 
     [cv.CAP_PROP_FRAME_HEIGHT, config.height],
     [cv.CAP_PROP_FPS, config.fps],
   ];
-  for (const [property, value] of requested) {
-    if (value !== undefined) await capture.setAsync(property, value);
+  try {
+    for (const [property, value] of requested) {
+      if (value !== undefined) await capture.setAsync(property, value);
+    }
+  } catch (error) {
+    capture.release();
+    throw error;
   }
   return { read: () => capture.readAsync(), release: () => capture.release() };
 }

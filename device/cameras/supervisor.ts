@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Mat } from '@u4/opencv4nodejs';
 import { messageOf } from '../errors.ts';
 import type { Frame, StreamName } from '../frames.ts';
+import type { Mat } from '../opencv.ts';
 import type { FrameSource, SourceStatus } from './source.ts';
 
 /** An open camera. `read()` resolves to an empty Mat at end of stream, as OpenCV's `VideoCapture::read` does. */

@@ -1,9 +1,9 @@
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { access, mkdir, open, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import cv, { type VideoWriter } from '@u4/opencv4nodejs';
 import { BadInputError } from '../errors.ts';
 import type { Frame, StreamName } from '../frames.ts';
+import cv, { type VideoWriter } from '../opencv.ts';
 import type { SessionManifest, StreamManifest } from './format.ts';
 
 /** A recorded stream in `session.json`: the shared format plus what only a recording knows. */

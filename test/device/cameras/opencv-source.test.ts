@@ -1,7 +1,7 @@
-import cv from '@u4/opencv4nodejs';
 import { describe, expect, it } from 'vitest';
 import { apiPreferenceFor, OpenCvCameraSource } from '../../../device/cameras/opencv-source.ts';
 import type { Frame } from '../../../device/frames.ts';
+import cv from '../../../device/opencv.ts';
 
 const VTEST = '/usr/share/doc/opencv-doc/examples/data/vtest.avi';
 
@@ -26,6 +26,10 @@ describe('OpenCvCameraSource', () => {
     expect((frames[0] as Frame).tNs > before && (frames.at(-1) as Frame).tNs < after).toBe(true);
     // Leaving the loop closes the source.
     expect(source.status()).toMatchObject({ state: 'ended', framesRead: 30, failures: 0 });
+  });
+
+  it("runs with the binding's GC-unsafe memory tracking off", () => {
+    expect(cv.isCustomMatAllocatorEnabled()).toBe(false);
   });
 
   it('opens GStreamer pipelines with the GStreamer backend', () => {

@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import cv from '@u4/opencv4nodejs';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OpenCvCameraSource } from '../../../device/cameras/opencv-source.ts';
 import type { Frame } from '../../../device/frames.ts';
+import cv from '../../../device/opencv.ts';
 
 const VTEST = '/usr/share/doc/opencv-doc/examples/data/vtest.avi';
 const work = mkdtempSync(path.join(tmpdir(), 'glance-supervisor-'));

@@ -1,11 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import cv from '@u4/opencv4nodejs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OpenCvCameraSource } from '../../../device/cameras/opencv-source.ts';
 import { BadInputError } from '../../../device/errors.ts';
 import type { Frame } from '../../../device/frames.ts';
+import cv from '../../../device/opencv.ts';
 import { readSessionManifest, readTimestamps } from '../../../device/session/format.ts';
 import { SessionRecorder } from '../../../device/session/recorder.ts';
 
