@@ -5,6 +5,7 @@ import { benchCommand } from './commands/bench.ts';
 import { registerDbCommand } from './commands/db.ts';
 import { runCommand } from './commands/run.ts';
 import { loadConfig, parseConfig } from './config.ts';
+import { defaultDbFile } from './daemon.ts';
 import { BadInputError, EXIT_BAD_INPUT, EXIT_OK, exitCodeFor, messageOf } from './errors.ts';
 
 /** `glance`: the one front door for the daemon, calibration, models, the toolchain and benchmarks. */
@@ -35,7 +36,7 @@ function buildProgram(): Command {
       if (opts.deviceId) config.device.id = opts.deviceId;
       if (opts.dataDir) config.device.dataDir = opts.dataDir;
       if (opts.broker) throw new BadInputError('--broker: MQTT sync is not part of this build yet');
-      const dbFile = resolve(opts.db ?? config.storage.db ?? `${config.device.dataDir}/glance.db`);
+      const dbFile = opts.db ? resolve(opts.db) : defaultDbFile(config);
       process.exitCode = await runCommand({ config, dbFile, once: opts.once ?? false, summaryFile: opts.summary });
     });
   registerDbCommand(program);

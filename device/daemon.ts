@@ -1,20 +1,19 @@
 import { resolve } from 'node:path';
+import type { BatchWriter } from '../storage/batch-writer.ts';
 import type { Db } from '../storage/db.ts';
 import { openDatabase } from '../storage/db.ts';
 import { frameWriter } from '../storage/frames.ts';
 import { SessionRepository } from '../storage/sessions.ts';
-import { telemetryWriter } from '../storage/telemetry.ts';
+import { type TelemetryRow, telemetryWriter } from '../storage/telemetry.ts';
 import type { Config } from './config.ts';
 import { ErrorLog } from './error-log.ts';
-import type { Frame } from './frames.ts';
+import type { Frame, StreamName } from './frames.ts';
+import { type Inputs, openInputs } from './inputs.ts';
 import type { Logger } from './logger.ts';
 import { MetricsRegistry } from './metrics.ts';
 import { FramePairer } from './pairing.ts';
 import { FramePipeline } from './pipeline.ts';
-import { SerialLogReplay } from './serial/replay.ts';
-import { SerialReplayFeed } from './serial/replay-feed.ts';
-import { telemetrySink } from './serial/telemetry-sink.ts';
-import { SessionReplay } from './session/replay.ts';
+import { telemetryRowOf } from './serial/telemetry-sink.ts';
 import type { RunSummary } from './summary.ts';
 
 export interface DaemonOptions {
@@ -25,8 +24,11 @@ export interface DaemonOptions {
 
 interface Step {
   readonly name: string;
-  readonly stop: () => void;
+  readonly stop: () => void | Promise<void>;
 }
+
+// Live data arrives at a trickle between batches; this bounds how long a committed-looking row can wait.
+const LIVE_FLUSH_MS = 1000;
 
 /**
  * The composition root: `start()` is a list of named steps, each of which registers how to undo itself, and
@@ -37,10 +39,9 @@ export class Daemon {
   private readonly metrics = new MetricsRegistry();
   private readonly errors = new ErrorLog();
   private db: Db | undefined;
-  private replay: SessionReplay | undefined;
+  private inputs: Inputs | undefined;
   private pipeline: FramePipeline | undefined;
-  private sessions: SessionRepository | undefined;
-  private serial: SerialReplayFeed | undefined;
+  private telemetry: BatchWriter<TelemetryRow> | undefined;
   private sessionId = '';
   private stopRequested: 'signal' | undefined;
   private startedAt = 0;
@@ -49,85 +50,89 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { config, logger } = this.options;
-    if (config.source.type !== 'replay') {
-      throw new Error('live cameras are wired by the live source step; use --replay for a recorded session');
-    }
-    const source = config.source;
     // Open the input before the database: bad input must fail before anything is written.
-    this.step('replay', () => {
-      this.replay = new SessionReplay(resolve(source.session), source.pace);
-      return () => this.replay?.close();
+    this.step('inputs', () => {
+      this.inputs = openInputs(config, logger, (msg, tNs) => {
+        if (this.sessionId) this.telemetry?.add(telemetryRowOf(this.sessionId, msg, tNs));
+      });
+      return () => this.inputs?.feed.close();
     });
     this.step('storage', () => {
       this.db = openDatabase(this.options.dbFile);
-      this.sessions = new SessionRepository(this.db);
-      const recovered = this.sessions.recoverInterrupted();
-      if (recovered > 0) logger.warn({ recovered }, 'sessions left running by a killed process marked interrupted');
-      return () => this.db?.close();
+      return () => undefined; // closed by finish(), after the summary has counted the rows
     });
     this.step('session', () => {
-      const manifest = (this.replay as SessionReplay).manifest;
+      const sessions = new SessionRepository(this.db as Db);
+      const recovered = sessions.recoverInterrupted();
+      if (recovered > 0) logger.warn({ recovered }, 'sessions left running by a killed process marked interrupted');
       const wallMs = Date.now();
-      this.sessionId = `${manifest.id}@${wallMs}`;
-      this.sessions?.start({
+      this.sessionId = `${this.inputs?.sessionName}@${wallMs}`;
+      sessions.start({
         id: this.sessionId,
         device: config.device.id,
-        source: source.session,
+        source: this.inputs?.feed.label ?? '',
         startedWallMs: wallMs,
         startedTNs: process.hrtime.bigint(),
       });
-      return () => undefined;
+      return () => sessions.end(this.sessionId, 'completed');
     });
     this.step('pipeline', () => {
-      const manifest = (this.replay as SessionReplay).manifest;
-      const eyes = (['eye0', 'eye1'] as const).filter((e) => manifest.streams[e] !== undefined);
+      const eyes = this.feed.streams.filter((s): s is 'eye0' | 'eye1' => s !== 'scene');
       const pairer = new FramePairer(eyes, config.pipeline.pairingMaxSkewMs);
       const rows = frameWriter(this.db as Db, config.storage.batchSize);
       this.pipeline = new FramePipeline(this.sessionId, pairer, rows, this.metrics);
       return () => this.pipeline?.finish();
     });
-    this.step('serial', () => {
-      const manifest = (this.replay as SessionReplay).manifest;
-      if (manifest.serial === undefined) return () => undefined;
+    this.step('telemetry', () => {
       const telemetry = telemetryWriter(this.db as Db, config.storage.batchSize);
-      const log = new SerialLogReplay(resolve(source.session, manifest.serial));
-      this.serial = new SerialReplayFeed(log, telemetrySink(telemetry, this.sessionId));
-      return () => telemetry.flush();
+      this.telemetry = telemetry;
+      const timer = config.source.type === 'live' ? setInterval(() => telemetry.flush(), LIVE_FLUSH_MS) : undefined;
+      this.inputs?.serialLink?.start();
+      return async () => {
+        clearInterval(timer);
+        await this.inputs?.serialLink?.close();
+        telemetry.flush();
+      };
     });
-    logger.info({ session: this.sessionId, db: this.options.dbFile }, 'daemon started');
+    this.step('recording', () => () => this.inputs?.recording?.stop());
+    logger.info({ session: this.sessionId, db: this.options.dbFile, source: this.feed.label }, 'daemon started');
   }
 
   /** Processes frames until the source ends or a stop is requested. */
   async run(): Promise<RunSummary> {
-    const replay = this.replay as SessionReplay;
     const pipeline = this.pipeline as FramePipeline;
+    const { serialReplay, recording } = this.inputs as Inputs;
     this.startedAt = performance.now();
     let waitStart = performance.now();
     let yieldCounter = 0;
-    for await (const frame of replay.frames()) {
+    for await (const frame of this.feed.frames()) {
       this.metrics.stage('decode').record(performance.now() - waitStart);
-      if (this.serial) await this.serial.until(frame.tNs);
+      if (serialReplay) await serialReplay.until(frame.tNs);
+      recording?.onFrame(frame);
       this.process(pipeline, frame);
       if (this.stopRequested) break;
       // In fast replay the decoder keeps the loop busy; give signals and timers a turn now and then.
       if (++yieldCounter % 256 === 0) await new Promise((r) => setImmediate(r));
       waitStart = performance.now();
     }
-    if (this.serial && !this.stopRequested) await this.serial.until();
-    for (const s of replay.status()) {
-      if (s.state === 'failed' && s.lastError) this.errors.add(s.lastError);
-    }
+    if (serialReplay && !this.stopRequested) await serialReplay.until();
     return this.finish();
   }
 
   /** Undo whatever `start()` managed to do, after it failed part-way. */
-  abort(): void {
-    this.stopAll();
+  async abort(): Promise<void> {
+    await this.stopAll();
     this.db?.close();
   }
 
   requestStop(): void {
     this.stopRequested = 'signal';
+    // A live feed may be waiting for a camera; closing it ends the frame loop promptly.
+    if (this.options.config.source.type === 'live') this.inputs?.feed.close();
+  }
+
+  private get feed() {
+    return (this.inputs as Inputs).feed;
   }
 
   private process(pipeline: FramePipeline, frame: Frame): void {
@@ -139,9 +144,14 @@ export class Daemon {
     }
   }
 
-  private finish(): RunSummary {
+  private async finish(): Promise<RunSummary> {
     const wallS = (performance.now() - this.startedAt) / 1000;
-    this.stopAll();
+    for (const s of this.feed.status()) {
+      if (s.state === 'failed' && s.lastError) this.errors.add(s.lastError);
+    }
+    await this.stopAll();
+    const recordingError = this.inputs?.recording?.error;
+    if (recordingError) this.errors.add(recordingError);
     const summary = this.summarise(wallS);
     this.db?.close();
     return summary;
@@ -149,17 +159,18 @@ export class Daemon {
 
   private summarise(wallS: number): RunSummary {
     const pipeline = this.pipeline as FramePipeline;
-    const replay = this.replay as SessionReplay;
     const frames: RunSummary['frames'] = {};
     const fps: Record<string, number> = {};
-    for (const stream of Object.keys(replay.expectedFrames())) {
-      const c = pipeline.counts[stream as keyof typeof pipeline.counts];
-      frames[stream] = { ...c };
+    for (const stream of this.feed.streams) {
+      const c = pipeline.counts[stream];
+      frames[stream] = { ...c, dropped: c.dropped + this.feed.dropped(stream as StreamName) };
       fps[stream] = Math.round((c.processed / Math.max(wallS, 1e-9)) * 10) / 10;
     }
+    const { serialReplay, serialLink } = this.inputs as Inputs;
+    const serial = serialReplay?.counts() ?? serialLink?.stats();
     return {
       sessionId: this.sessionId,
-      source: replay.dir,
+      source: this.feed.label,
       wallS: Math.round(wallS * 1000) / 1000,
       maxRssMb: Math.round(process.resourceUsage().maxRSS / 102.4) / 10,
       frames,
@@ -168,8 +179,8 @@ export class Daemon {
       records: this.countRecords(),
       errors: this.errors.summary(),
       models: [],
-      cameras: replay.status(),
-      ...(this.serial ? { serial: this.serial.counts() } : {}),
+      cameras: this.feed.status(),
+      ...(serial ? { serial: { linesOk: serial.linesOk, malformed: serial.malformed, seqGaps: serial.seqGaps } } : {}),
       stoppedBy: this.stopRequested ?? 'end',
     };
   }
@@ -178,32 +189,32 @@ export class Daemon {
     const db = this.db as Db;
     const out: Record<string, number> = {};
     for (const table of ['frames', 'gaze_samples', 'telemetry']) {
-      const row = db.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE session_id = ?`).get(this.sessionId) as {
-        n: number;
-      };
-      out[table] = row.n;
+      out[table] = db
+        .prepare(`SELECT COUNT(*) FROM ${table} WHERE session_id = ?`)
+        .pluck()
+        .get(this.sessionId) as number;
     }
     return out;
   }
 
-  /** Undo the started steps in reverse; the session row records how the run ended. */
-  private stopAll(): void {
+  /** Undo the started steps in reverse; a step that fails to stop is logged and the rest still stop. */
+  private async stopAll(): Promise<void> {
     while (this.steps.length > 0) {
       const step = this.steps.pop() as Step;
-      if (step.name === 'storage') {
-        if (this.sessionId) this.sessions?.end(this.sessionId, 'completed');
-        continue; // the database stays open for the summary; finish() closes it
-      }
       try {
-        step.stop();
+        await step.stop();
       } catch (error) {
         this.errors.add(`stopping ${step.name}: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
   }
 
-  private step(name: string, start: () => () => void): void {
+  private step(name: string, start: () => () => void | Promise<void>): void {
     const stop = start();
     this.steps.push({ name, stop });
   }
+}
+
+export function defaultDbFile(config: Config): string {
+  return resolve(config.storage.db ?? `${config.device.dataDir}/glance.db`);
 }

@@ -12,7 +12,11 @@ export class FrameQueue<T> implements AsyncIterable<T> {
   #dropped = 0;
   #closed = false;
 
-  constructor(capacity: number) {
+  /** `onDrop` lets the owner free what a dropped item holds (a frame's pixels) at once rather than at GC. */
+  constructor(
+    capacity: number,
+    private readonly onDrop?: (item: T) => void,
+  ) {
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new RangeError(`frame queue capacity must be a positive integer, got ${capacity}`);
     }
@@ -46,8 +50,9 @@ export class FrameQueue<T> implements AsyncIterable<T> {
       return true;
     }
     if (this.#items.length >= this.capacity) {
-      this.#items.shift();
+      const dropped = this.#items.shift() as T;
       this.#dropped += 1;
+      this.onDrop?.(dropped);
     }
     this.#items.push(item);
     return true;

@@ -21,7 +21,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
   try {
     await daemon.start();
   } catch (error) {
-    daemon.abort();
+    await daemon.abort();
     throw error;
   }
   const onSignal = (signal: NodeJS.Signals) => {

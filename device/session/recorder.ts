@@ -40,6 +40,11 @@ export interface SessionRecorderOptions {
   readonly streams: Partial<Record<StreamName, RecordedStream>>;
   /** Frames waiting for the encoder per stream before new ones are dropped (and counted). Default 8. */
   readonly maxPendingWrites?: number;
+  /**
+   * The recorder owns the frames it is given (the daemon hands it copies) and frees their pixels once encoded or
+   * dropped; without it the caller keeps each frame alive until `stop()`.
+   */
+  readonly ownsFrames?: boolean;
 }
 
 export interface RecorderStats {
@@ -87,6 +92,7 @@ export class SessionRecorder {
   readonly #tracks: ReadonlyMap<StreamName, Track>;
   readonly #serialFd: number;
   readonly #maxPending: number;
+  readonly #ownsFrames: boolean;
   #stopping: Promise<RecordedSessionManifest> | undefined;
 
   private constructor(
@@ -98,6 +104,7 @@ export class SessionRecorder {
     this.#manifest = manifest;
     this.#tracks = tracks;
     this.#maxPending = options.maxPendingWrites ?? 8;
+    this.#ownsFrames = options.ownsFrames ?? false;
     this.#serialFd = openSync(path.join(options.dir, SERIAL_FILE), 'wx');
   }
 
@@ -140,6 +147,7 @@ export class SessionRecorder {
     checkFits(track, frame);
     if (track.pending >= this.#maxPending) {
       track.dropped += 1;
+      if (this.#ownsFrames) frame.mat.release();
       return false;
     }
     track.lastTNs = frame.tNs;
@@ -156,6 +164,7 @@ export class SessionRecorder {
       })
       .finally(() => {
         track.pending -= 1;
+        if (this.#ownsFrames) frame.mat.release();
       });
     return true;
   }

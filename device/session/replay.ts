@@ -1,5 +1,6 @@
 import type { SourceStatus } from '../cameras/source.ts';
-import type { Frame } from '../frames.ts';
+import type { FrameFeed } from '../feed.ts';
+import type { Frame, StreamName } from '../frames.ts';
 import { readSessionManifest, type SessionManifest, sessionStreams } from './format.ts';
 import { ReplayStream } from './replay-stream.ts';
 
@@ -9,9 +10,11 @@ export type Pace = 'realtime' | 'fast';
  * A recorded session played back as one stream of frames in capture-time order, as the live cameras would have
  * delivered them. In `realtime` pace a frame is released when as much wall time has passed as capture time did.
  */
-export class SessionReplay {
+export class SessionReplay implements FrameFeed {
   readonly manifest: SessionManifest;
-  private readonly streams: ReplayStream[];
+  readonly streams: readonly StreamName[];
+  readonly label: string;
+  private readonly decoders: ReplayStream[];
   private stopped = false;
 
   constructor(
@@ -20,9 +23,11 @@ export class SessionReplay {
   ) {
     this.manifest = readSessionManifest(dir);
     const files = sessionStreams(dir, this.manifest);
-    this.streams = [];
+    this.streams = files.map((f) => f.stream);
+    this.label = dir;
+    this.decoders = [];
     try {
-      for (const f of files) this.streams.push(ReplayStream.open(f));
+      for (const f of files) this.decoders.push(ReplayStream.open(f));
     } catch (error) {
       this.close();
       throw error;
@@ -31,15 +36,20 @@ export class SessionReplay {
 
   /** Frames expected per stream, from the timestamp files. */
   expectedFrames(): Record<string, number> {
-    return Object.fromEntries(this.streams.map((s) => [s.stream, s.frameCount]));
+    return Object.fromEntries(this.decoders.map((s) => [s.stream, s.frameCount]));
   }
 
   status(): SourceStatus[] {
-    return this.streams.map((s) => s.status());
+    return this.decoders.map((s) => s.status());
+  }
+
+  /** A replay never drops: the pipeline sets the pace. */
+  dropped(): number {
+    return 0;
   }
 
   async *frames(): AsyncGenerator<Frame> {
-    const heads = await Promise.all(this.streams.map((s) => s.next()));
+    const heads = await Promise.all(this.decoders.map((s) => s.next()));
     let t0: bigint | undefined;
     const wall0 = process.hrtime.bigint();
     while (!this.stopped) {
@@ -53,14 +63,14 @@ export class SessionReplay {
       if (frame === undefined || frame === null) return;
       t0 ??= frame.tNs;
       if (this.pace === 'realtime') await sleepUntil(wall0 + (frame.tNs - t0));
-      heads[pick] = await (this.streams[pick] as ReplayStream).next();
+      heads[pick] = await (this.decoders[pick] as ReplayStream).next();
       yield frame;
     }
   }
 
   close(): void {
     this.stopped = true;
-    for (const s of this.streams) s.close();
+    for (const s of this.decoders) s.close();
   }
 }
 

@@ -31,3 +31,24 @@ export function glance(args: string[], env: Record<string, string> = {}): CliRes
 export function glanceAsync(args: string[], env: Record<string, string> = {}) {
   return spawn(GLANCE, args, { env: { ...process.env, GLANCE_LOG_LEVEL: 'warn', ...env }, stdio: 'pipe' });
 }
+
+/** Starts the CLI with info logs and resolves once the daemon says it has started (its handlers are in place). */
+export async function startDaemon(args: string[], timeoutMs = 60_000) {
+  const child = glanceAsync(args, { GLANCE_LOG_LEVEL: 'info' });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const deadline = Date.now() + timeoutMs;
+  while (!stderr.includes('daemon started')) {
+    if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}: ${stderr}`);
+    if (Date.now() > deadline) throw new Error(`daemon did not start in ${timeoutMs} ms: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { child, stderr: () => stderr };
+}
+
+export function exitOf(child: ReturnType<typeof glanceAsync>): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((r) => child.once('exit', (code) => r(code)));
+}
