@@ -31,9 +31,12 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
 export function migrate(db: Database.Database, file: string | null, migrations = loadMigrations()): number[] {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_version (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms INTEGER NOT NULL)`);
-  const current = (db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null }).v ?? 0;
-  const pending = migrations.filter((m) => m.version > current);
+  const applied = new Set(db.prepare('SELECT version FROM schema_version').pluck().all() as number[]);
+  // Every migration not yet recorded, in order — not just those above the highest: migrations written on
+  // parallel branches can land out of number order, and each must still run exactly once.
+  const pending = migrations.filter((m) => !applied.has(m.version));
   if (pending.length === 0) return [];
+  const current = applied.size === 0 ? 0 : Math.max(...applied);
   if (file !== null && current > 0 && existsSync(file)) {
     db.pragma('wal_checkpoint(TRUNCATE)');
     copyFileSync(file, `${file}.bak-v${current}`);
