@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { benchCommand } from './commands/bench.ts';
+import { registerCaptureCommand } from './commands/capture.ts';
 import { registerDbCommand } from './commands/db.ts';
 import { runCommand } from './commands/run.ts';
 import { loadConfig, parseConfig } from './config.ts';
@@ -40,6 +41,7 @@ function buildProgram(): Command {
       process.exitCode = await runCommand({ config, dbFile, once: opts.once ?? false, summaryFile: opts.summary });
     });
   registerDbCommand(program);
+  registerCaptureCommand(program);
   program
     .command('bench')
     .description('measure throughput, latency and memory; print a table and optionally write JSON')

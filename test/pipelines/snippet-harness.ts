@@ -49,13 +49,14 @@ export async function recordSample(options: {
   onFrame?: (tNs: bigint, capture: CaptureState) => void;
 }) {
   const db = openDatabase(options.dbFile);
-  new SessionRepository(db).start({ id: 's', device: 'test', source: SAMPLE, startedWallMs: 0, startedTNs: 0n });
+  const sessionId = `s${Date.now()}`;
+  new SessionRepository(db).start({ id: sessionId, device: 'test', source: SAMPLE, startedWallMs: 0, startedTNs: 0n });
   const repo = new SnippetRepository(db);
   const capture = new CaptureState(new DeviceState(db));
   const recorder = new SnippetRecorder({
     settings: { ...SETTINGS, ...options.settings },
     dataDir: options.dataDir,
-    sessionId: 's',
+    sessionId,
     repo,
     capture,
     logger: createLogger('silent'),
