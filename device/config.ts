@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { BadInputError, messageOf } from './errors.ts';
@@ -93,6 +94,10 @@ export function parseConfig(raw: unknown, origin = 'config'): Config {
     return `${where}: ${issue.message}`;
   });
   throw new BadInputError(`${origin} is invalid:\n  ${problems.join('\n  ')}`);
+}
+
+export function defaultDbFile(config: Config): string {
+  return resolve(config.storage.db ?? `${config.device.dataDir}/glance.db`);
 }
 
 export function loadConfig(file: string | undefined): Config {

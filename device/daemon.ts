@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import type { BatchWriter } from '../storage/batch-writer.ts';
 import type { Db } from '../storage/db.ts';
 import { openDatabase } from '../storage/db.ts';
@@ -213,8 +212,4 @@ export class Daemon {
     const stop = start();
     this.steps.push({ name, stop });
   }
-}
-
-export function defaultDbFile(config: Config): string {
-  return resolve(config.storage.db ?? `${config.device.dataDir}/glance.db`);
 }
