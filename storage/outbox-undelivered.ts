@@ -18,7 +18,6 @@ export class UndeliveredOutbox {
   private readonly insert;
   private readonly remove;
   private readonly batch;
-  private readonly oldest;
   private readonly countAll;
   private readonly first;
 
@@ -41,7 +40,6 @@ export class UndeliveredOutbox {
       `SELECT MIN(id) AS id FROM (SELECT MIN(id) AS id FROM outbox WHERE sent_ms IS NULL
        UNION ALL SELECT MIN(outbox_id) FROM outbox_undelivered)`,
     );
-    this.oldest = db.prepare('SELECT MIN(outbox_id) AS id FROM outbox_undelivered WHERE sent_ms < ?');
     this.countAll = db.prepare('SELECT COUNT(*) AS n FROM outbox_undelivered');
   }
 
@@ -63,11 +61,6 @@ export class UndeliveredOutbox {
   /** The lowest id still to publish, so a replay starts there rather than scanning the outbox's sent history. */
   firstEligible(): number | undefined {
     return (this.first.get() as { id: number | null }).id ?? undefined;
-  }
-
-  /** The lowest id acknowledged by a broker before `sentBeforeMs` and still not confirmed by the phone. */
-  oldestSentBefore(sentBeforeMs: number): number | undefined {
-    return (this.oldest.get(sentBeforeMs) as { id: number | null }).id ?? undefined;
   }
 
   count(): number {
