@@ -4,6 +4,7 @@ import { registerBenchCommand } from './commands/bench-command.ts';
 import { registerCaptureCommand } from './commands/capture.ts';
 import { registerDbCommand } from './commands/db.ts';
 import { registerRunCommand } from './commands/run-command.ts';
+import { registerSyncCommand } from './commands/sync.ts';
 import { EXIT_BAD_INPUT, EXIT_OK, exitCodeFor, messageOf } from './errors.ts';
 
 /**
@@ -19,6 +20,7 @@ function buildProgram(): Command {
   registerRunCommand(program);
   registerDbCommand(program);
   registerCaptureCommand(program);
+  registerSyncCommand(program);
   registerBenchCommand(program);
   return program;
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { syncConfigSchema } from '../sync/config.ts';
 import { BadInputError, messageOf } from './errors.ts';
 
 /**
@@ -75,6 +76,10 @@ export const configSchema = z.strictObject({
       queueDepth: z.number().int().min(1).max(256).default(8).describe('frames buffered per live stream'),
     })
     .default({ pairingMaxSkewMs: 20, queueDepth: 8 }),
+  sync: z
+    .union([z.literal(false), syncConfigSchema])
+    .prefault({})
+    .describe('the link to the phone (MQTT); false turns it off'),
   log: z
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
     .default({ level: 'info' }),

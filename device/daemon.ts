@@ -1,10 +1,16 @@
+import { CaptureState } from '../pipelines/snippets/capture-state.ts';
 import type { BatchWriter } from '../storage/batch-writer.ts';
 import type { Db } from '../storage/db.ts';
 import { openDatabase } from '../storage/db.ts';
+import { DeviceState } from '../storage/device-state.ts';
 import { frameWriter } from '../storage/frames.ts';
 import { SessionRepository } from '../storage/sessions.ts';
+import { SnippetRepository } from '../storage/snippets.ts';
 import { type TelemetryRow, telemetryWriter } from '../storage/telemetry.ts';
+import { type SyncHandle, startSync } from '../sync/index.ts';
+import { commandEffects } from './command-effects.ts';
 import type { Config } from './config.ts';
+import { deviceStatusProvider } from './device-status.ts';
 import { ErrorLog } from './error-log.ts';
 import type { Frame, StreamName } from './frames.ts';
 import { type Inputs, openInputs } from './inputs.ts';
@@ -41,6 +47,8 @@ export class Daemon {
   private inputs: Inputs | undefined;
   private pipeline: FramePipeline | undefined;
   private telemetry: BatchWriter<TelemetryRow> | undefined;
+  private sync: SyncHandle | undefined;
+  private syncStats: RunSummary['sync'];
   private sessionId = '';
   private stopRequested: 'signal' | undefined;
   private startedAt = 0;
@@ -94,6 +102,33 @@ export class Daemon {
       };
     });
     this.step('recording', () => () => this.inputs?.recording?.stop());
+    await this.asyncStep('sync', async () => {
+      if (config.sync === false) return () => undefined;
+      const db = this.db as Db;
+      const capture = new CaptureState(new DeviceState(db));
+      const snippets = new SnippetRepository(db, config.device.dataDir);
+      const sync = await startSync({
+        db,
+        config: config.sync,
+        deviceId: config.device.id,
+        logger,
+        status: deviceStatusProvider({
+          db,
+          dbFile: this.options.dbFile,
+          dataDir: config.device.dataDir,
+          capture,
+          models: () => ({}),
+        }),
+        effects: commandEffects({ capture }),
+        onTransferSynced: (t) => {
+          if (t.kind === 'snippet') snippets.markSynced(t.recordId);
+        },
+      });
+      this.sync = sync;
+      const broker = sync.stats().broker;
+      if (broker) logger.info({ tcpPort: broker.tcp, wsPort: broker.ws }, 'embedded MQTT broker listening');
+      return () => sync.stop();
+    });
     logger.info({ session: this.sessionId, db: this.options.dbFile, source: this.feed.label }, 'daemon started');
   }
 
@@ -148,6 +183,9 @@ export class Daemon {
     for (const s of this.feed.status()) {
       if (s.state === 'failed' && s.lastError) this.errors.add(s.lastError);
     }
+    const stats = this.sync?.stats();
+    if (stats)
+      this.syncStats = { connected: stats.connected, pendingRecords: stats.outbox.pending, broker: stats.broker };
     await this.stopAll();
     const recordingError = this.inputs?.recording?.error;
     if (recordingError) this.errors.add(recordingError);
@@ -180,6 +218,7 @@ export class Daemon {
       models: [],
       cameras: this.feed.status(),
       ...(serial ? { serial: { linesOk: serial.linesOk, malformed: serial.malformed, seqGaps: serial.seqGaps } } : {}),
+      ...(this.syncStats ? { sync: this.syncStats } : {}),
       stoppedBy: this.stopRequested ?? 'end',
     };
   }
@@ -210,6 +249,11 @@ export class Daemon {
 
   private step(name: string, start: () => () => void | Promise<void>): void {
     const stop = start();
+    this.steps.push({ name, stop });
+  }
+
+  private async asyncStep(name: string, start: () => Promise<() => void | Promise<void>>): Promise<void> {
+    const stop = await start();
     this.steps.push({ name, stop });
   }
 }

@@ -18,6 +18,7 @@ export interface RunSummary {
   readonly models: string[];
   readonly cameras: SourceStatus[];
   readonly serial?: { linesOk: number; malformed: number; seqGaps: number };
+  readonly sync?: { connected: boolean; pendingRecords: number; broker?: { tcp: number; ws: number } | undefined };
   readonly stoppedBy: 'end' | 'signal' | 'error';
 }
 
@@ -45,6 +46,14 @@ export function formatSummary(s: RunSummary): string {
       .join(' ')}`,
   );
   if (s.serial) lines.push(`  serial lines ok ${s.serial.linesOk}, malformed ${s.serial.malformed}`);
+  if (s.sync) {
+    const where = s.sync.broker
+      ? `embedded broker on tcp ${s.sync.broker.tcp} / ws ${s.sync.broker.ws}`
+      : 'external broker';
+    lines.push(
+      `  sync ${s.sync.connected ? 'connected' : 'not connected'} (${where}), ${s.sync.pendingRecords} records waiting for the phone`,
+    );
+  }
   lines.push(`  errors ${s.errors.count}${s.errors.first.length ? `: ${s.errors.first.join(' | ')}` : ''}`);
   return lines.join('\n');
 }

@@ -1,5 +1,7 @@
 import type { Db } from './db.ts';
+import { join } from 'node:path';
 import { Outbox } from './outbox.ts';
+import { TransferRepository } from './transfers.ts';
 
 export interface SnippetRow {
   readonly id: string;
@@ -14,6 +16,8 @@ export interface SnippetRow {
   readonly thumbPath: string;
   readonly sidecarPath: string;
   readonly bytes: number;
+  /** Size of the video file alone (what the phone receives); `bytes` also counts thumbnail and sidecar. */
+  readonly videoBytes: number;
   readonly sha256: string;
   readonly score: number;
   readonly region: { x: number; y: number; w: number; h: number } | null;
@@ -37,8 +41,15 @@ export class SnippetRepository {
   private readonly insertRow;
   private readonly insertWithOutbox: (row: SnippetRow, nowMs: number) => void;
 
-  constructor(private readonly db: Db) {
+  private readonly transfers: TransferRepository;
+
+  /** `dataDir` resolves the rows' relative paths, for the phone transfer that each snippet registers. */
+  constructor(
+    private readonly db: Db,
+    private readonly dataDir: string,
+  ) {
     this.outbox = new Outbox(db);
+    this.transfers = new TransferRepository(db);
     this.insertRow = db.prepare(
       `INSERT INTO snippets (id, session_id, start_t_ns, end_t_ns, start_wall_ms, frames, width, height, path,
          thumb_path, sidecar_path, bytes, sha256, score, region, trigger, models, created_ms)
@@ -46,17 +57,23 @@ export class SnippetRepository {
          @sidecarPath, @bytes, @sha256, @score, @region, @trigger, @models, @createdMs)`,
     );
     this.insertWithOutbox = db.transaction((row: SnippetRow, nowMs: number) => {
+      const { videoBytes, ...columns } = row;
       this.insertRow.run({
-        ...row,
+        ...columns,
         region: row.region ? JSON.stringify(row.region) : null,
         models: JSON.stringify(row.models),
         createdMs: nowMs,
       });
       this.outbox.enqueue('snippet', row.id, snippetEvent(row), nowMs);
+      // The video itself goes to the phone in chunks; once the phone confirms it, the snippet becomes evictable.
+      this.transfers.register(
+        { kind: 'snippet', recordId: row.id, path: join(this.dataDir, row.path), size: videoBytes, sha256: row.sha256 },
+        nowMs,
+      );
     });
   }
 
-  /** Call only once every file of the snippet is complete and fsynced. */
+  /** Call only once every file of the snippet is complete and fsynced: the row, its event and its transfer. */
   add(row: SnippetRow, nowMs = Date.now()): void {
     this.insertWithOutbox(row, nowMs);
   }

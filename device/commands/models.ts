@@ -5,12 +5,13 @@ import { parse as parseYaml } from 'yaml';
 import { type ModelsConfig, modelsConfigSchema } from '../../models/config.ts';
 import { ModelRejectedError } from '../../models/errors.ts';
 import { type LoadOutcome, ModelRegistry } from '../../models/registry.ts';
-import { type ModelLog, silentLog } from '../../models/session.ts';
+import type { ModelLog } from '../../models/session.ts';
 import { readTrustedKey, type TrustedKey } from '../../models/signing.ts';
 import { verifyModelDir } from '../../models/verify.ts';
 import { type Db, openDatabase } from '../../storage/db.ts';
 import { ModelRepository } from '../../storage/models.ts';
 import { BadInputError, EXIT_BAD_INPUT, EXIT_OK, messageOf } from '../errors.ts';
+import { createLogger } from '../logger.ts';
 
 /** Flags shared by `glance models …` and `glance flash`: where the models, their keys and the database are. */
 export interface ModelsFlags {
@@ -59,7 +60,11 @@ export function loadTrustedKeys(files: readonly string[]): TrustedKey[] {
   });
 }
 
-export function openModelsContext(flags: ModelsFlags, log: ModelLog = silentLog): ModelsContext {
+/** Refusals are printed by the commands; the log (stderr) carries the rest, e.g. an execution-provider fallback. */
+export function openModelsContext(
+  flags: ModelsFlags,
+  log: ModelLog = createLogger(process.env.GLANCE_LOG_LEVEL ?? 'warn'),
+): ModelsContext {
   const file = readConfigFile(flags.config);
   const config: ModelsConfig = {
     ...file.models,

@@ -17,6 +17,8 @@ export function registerRunCommand(program: Command): void {
     .option('--broker <url>', 'external MQTT broker, e.g. mqtt://127.0.0.1:1883')
     .option('--device-id <id>', 'device id (MQTT topic prefix glance/<id>/)')
     .option('--data-dir <dir>', 'where the database and snippets live')
+    .option('--no-sync', 'run without the phone link (no broker, no MQTT)')
+    .option('--sync', 'run with the phone link as configured (the default)')
     .action(async (opts: RunFlags) => {
       const config = loadConfig(opts.config);
       const envLevel = process.env.GLANCE_LOG_LEVEL;
@@ -25,7 +27,12 @@ export function registerRunCommand(program: Command): void {
       else if (opts.pace && config.source.type === 'replay') config.source.pace = opts.pace;
       if (opts.deviceId) config.device.id = opts.deviceId;
       if (opts.dataDir) config.device.dataDir = opts.dataDir;
-      if (opts.broker) throw new BadInputError('--broker: MQTT sync is not part of this build yet');
+      if (opts.broker) {
+        if (!/^(mqtts?|wss?):\/\/\S+$/.test(opts.broker))
+          throw new BadInputError(`--broker: not an MQTT URL: ${opts.broker}`);
+        config.sync = parseConfig({ sync: { broker: { type: 'external', url: opts.broker } } }, '--broker').sync;
+      }
+      if (opts.sync === false) config.sync = false;
       const dbFile = opts.db ? resolve(opts.db) : defaultDbFile(config);
       const { runCommand } = await import('./run.ts');
       process.exitCode = await runCommand({ config, dbFile, once: opts.once ?? false, summaryFile: opts.summary });
@@ -42,6 +49,7 @@ interface RunFlags {
   broker?: string;
   deviceId?: string;
   dataDir?: string;
+  sync?: boolean;
 }
 
 function parsePace(value: string): 'realtime' | 'fast' {

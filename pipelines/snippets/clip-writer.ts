@@ -34,6 +34,7 @@ export interface ClipFiles {
   readonly sidecar: string;
   readonly frames: number;
   readonly bytes: number;
+  readonly videoBytes: number;
   readonly sha256: string;
 }
 
@@ -100,8 +101,9 @@ export class ClipWriter {
       renameSync(`${thumb}.partial`, thumb);
       renameSync(this.partialVideo, video);
       fsyncFile(this.spec.dir);
-      const bytes = statSync(video).size + statSync(thumb).size + statSync(sidecar).size;
-      return { video, thumb, sidecar, frames: this.marks.length, bytes, sha256 };
+      const videoBytes = statSync(video).size;
+      const bytes = videoBytes + statSync(thumb).size + statSync(sidecar).size;
+      return { video, thumb, sidecar, frames: this.marks.length, bytes, videoBytes, sha256 };
     } catch (error) {
       this.abortFiles();
       throw error;

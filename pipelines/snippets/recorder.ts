@@ -213,6 +213,7 @@ export class SnippetRecorder {
         thumbPath: relative(this.deps.dataDir, files.thumb),
         sidecarPath: relative(this.deps.dataDir, files.sidecar),
         bytes: files.bytes,
+        videoBytes: files.videoBytes,
         sha256: files.sha256,
         score: clip.score,
         region: clip.region ?? null,

@@ -35,3 +35,13 @@ describe('glance db', () => {
     expect(missing.stderr).toContain('absent.db');
   });
 });
+
+describe('glance sync status', () => {
+  it('reports what is still on its way to the phone', () => {
+    const db = join(tmp(), 's.db');
+    expect(glance(['run', '--replay', SAMPLE, '--once', '--db', db]).status).toBe(0);
+    const r = glance(['sync', 'status', '--db', db, '--json']);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ pendingRecords: 0, awaitingReceipt: 0, transfers: { pending: 0 } });
+  });
+});

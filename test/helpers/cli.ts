@@ -18,9 +18,17 @@ export interface CliResult {
   readonly stderr: string;
 }
 
+/**
+ * Test suites run daemons side by side, and each would otherwise open the embedded MQTT broker on the default
+ * ports: `glance run` gets `--no-sync` unless a test asks for sync itself (test/sync covers the phone link).
+ */
+function withoutSync(args: string[]): string[] {
+  return args[0] === 'run' && !args.includes('--broker') && !args.includes('--sync') ? [...args, '--no-sync'] : args;
+}
+
 /** Runs the real CLI in a subprocess, as a user would. */
 export function glance(args: string[], env: Record<string, string> = {}): CliResult {
-  const r = spawnSync(GLANCE, args, {
+  const r = spawnSync(GLANCE, withoutSync(args), {
     encoding: 'utf8',
     env: { ...process.env, GLANCE_LOG_LEVEL: 'warn', ...env },
     timeout: 120_000,
@@ -29,7 +37,7 @@ export function glance(args: string[], env: Record<string, string> = {}): CliRes
 }
 
 export function glanceAsync(args: string[], env: Record<string, string> = {}) {
-  return spawn(GLANCE, args, { env: { ...process.env, GLANCE_LOG_LEVEL: 'warn', ...env }, stdio: 'pipe' });
+  return spawn(GLANCE, withoutSync(args), { env: { ...process.env, GLANCE_LOG_LEVEL: 'warn', ...env }, stdio: 'pipe' });
 }
 
 /** Starts the CLI with info logs and resolves once the daemon says it has started (its handlers are in place). */

@@ -51,7 +51,7 @@ export async function recordSample(options: {
   const db = openDatabase(options.dbFile);
   const sessionId = `s${Date.now()}`;
   new SessionRepository(db).start({ id: sessionId, device: 'test', source: SAMPLE, startedWallMs: 0, startedTNs: 0n });
-  const repo = new SnippetRepository(db);
+  const repo = new SnippetRepository(db, options.dataDir);
   const capture = new CaptureState(new DeviceState(db));
   const recorder = new SnippetRecorder({
     settings: { ...SETTINGS, ...options.settings },

@@ -86,6 +86,9 @@ describe('snippet recorder on the sample session', () => {
     });
     const outbox = db.prepare("SELECT record_id FROM outbox WHERE kind = 'snippet' ORDER BY id").pluck().all();
     expect(outbox).toEqual(rows.map((r) => r.id));
+    // Each snippet's video is registered for the phone transfer in the same transaction.
+    const transfers = db.prepare("SELECT record_id, size, sha256 FROM transfers WHERE kind = 'snippet'").all();
+    expect(transfers).toHaveLength(rows.length);
     expect(readdirSync(join(dataDir, 'snippets')).filter((f) => f.includes('.partial'))).toEqual([]);
     db.close();
   });
