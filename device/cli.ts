@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerBenchCommand } from './commands/bench-command.ts';
+import { registerCalibrateCommand } from './commands/calibrate.ts';
 import { registerCaptureCommand } from './commands/capture.ts';
 import { registerDbCommand } from './commands/db.ts';
 import { registerRunCommand } from './commands/run-command.ts';
@@ -20,6 +21,7 @@ function buildProgram(): Command {
   registerRunCommand(program);
   registerDbCommand(program);
   registerCaptureCommand(program);
+  registerCalibrateCommand(program);
   registerSyncCommand(program);
   registerBenchCommand(program);
   return program;

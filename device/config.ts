@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { eyeTrackingConfigSchema } from '../calibration/config.ts';
 import { syncConfigSchema } from '../sync/config.ts';
 import { BadInputError, messageOf } from './errors.ts';
 
@@ -76,6 +77,7 @@ export const configSchema = z.strictObject({
       queueDepth: z.number().int().min(1).max(256).default(8).describe('frames buffered per live stream'),
     })
     .default({ pairingMaxSkewMs: 20, queueDepth: 8 }),
+  eyeTracking: eyeTrackingConfigSchema.prefault({}).describe('pupil detection, gaze mapping, fixations and blinks'),
   sync: z
     .union([z.literal(false), syncConfigSchema])
     .prefault({})

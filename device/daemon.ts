@@ -1,5 +1,8 @@
+import { resolve } from 'node:path';
+import { createEyeTrackingStages, readSessionIntrinsics, type SceneIntrinsics } from '../calibration/index.ts';
 import { CaptureState } from '../pipelines/snippets/capture-state.ts';
 import type { BatchWriter } from '../storage/batch-writer.ts';
+import { CameraIntrinsicsRepository } from '../storage/camera-intrinsics.ts';
 import type { Db } from '../storage/db.ts';
 import { openDatabase } from '../storage/db.ts';
 import { DeviceState } from '../storage/device-state.ts';
@@ -87,7 +90,14 @@ export class Daemon {
       const eyes = this.feed.streams.filter((s): s is 'eye0' | 'eye1' => s !== 'scene');
       const pairer = new FramePairer(eyes, config.pipeline.pairingMaxSkewMs);
       const rows = frameWriter(this.db as Db, config.storage.batchSize);
-      this.pipeline = new FramePipeline(this.sessionId, pairer, rows, this.metrics);
+      const stages = createEyeTrackingStages({
+        db: this.db as Db,
+        sessionId: this.sessionId,
+        config: config.eyeTracking,
+        logger,
+        ...this.sceneIntrinsics(),
+      });
+      this.pipeline = new FramePipeline(this.sessionId, pairer, rows, this.metrics, stages);
       return () => this.pipeline?.finish();
     });
     this.step('telemetry', () => {
@@ -165,6 +175,19 @@ export class Daemon {
     if (this.options.config.source.type === 'live') this.inputs?.feed.close();
   }
 
+  /**
+   * A recorded session carries its scene camera's intrinsics; live, the device uses the latest chessboard
+   * calibration stored for it (`glance calibrate intrinsics`). Without either, eye tracking assumes a field of view.
+   */
+  private sceneIntrinsics(): { sceneCamera?: SceneIntrinsics } {
+    const { config } = this.options;
+    const fromSession =
+      config.source.type === 'replay' ? readSessionIntrinsics(resolve(config.source.session)) : undefined;
+    if (fromSession) return { sceneCamera: fromSession };
+    const stored = new CameraIntrinsicsRepository(this.db as Db).latest(config.device.id);
+    return stored ? { sceneCamera: { cameraMatrix: stored.cameraMatrix, distCoeffs: stored.distCoeffs } } : {};
+  }
+
   private get feed() {
     return (this.inputs as Inputs).feed;
   }
@@ -226,7 +249,7 @@ export class Daemon {
   private countRecords(): Record<string, number> {
     const db = this.db as Db;
     const out: Record<string, number> = {};
-    for (const table of ['frames', 'gaze_samples', 'telemetry']) {
+    for (const table of ['frames', 'gaze_samples', 'fixations', 'blinks', 'telemetry']) {
       out[table] = db
         .prepare(`SELECT COUNT(*) FROM ${table} WHERE session_id = ?`)
         .pluck()

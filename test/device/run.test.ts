@@ -35,7 +35,10 @@ describe('glance run --once on the sample session', () => {
       expect(s.frames[stream]?.dropped).toBe(0);
       expect(s.fps[stream]).toBeGreaterThan(0);
     }
-    for (const stage of ['decode', 'pairing', 'store']) {
+    // Eye tracking runs on every eye frame and calibrates itself from the sample's 9-point segment.
+    expect(s.records.gaze_samples).toBeGreaterThan((0.9 * (tsLines('eye0') + tsLines('eye1'))) / 2);
+    expect(s.records.fixations).toBeGreaterThan(0);
+    for (const stage of ['decode', 'pupil', 'gaze', 'eye-events', 'pairing', 'store']) {
       expect(s.stages[stage]?.count).toBeGreaterThan(0);
       expect(s.stages[stage]?.p99Ms).toBeGreaterThanOrEqual(s.stages[stage]?.p50Ms ?? 0);
     }

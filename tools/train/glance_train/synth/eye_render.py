@@ -5,6 +5,7 @@ Usable on its own by training code: ``render_eye(random_eye_state(rng), rng)`` g
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from functools import lru_cache
 
@@ -141,15 +142,10 @@ def render_eye(
     roi += pupil_cov * (app.pupil - roi)
 
     glints = glint_points(geom, gaze, k)[: app.n_leds]
-    sigma = 1.1 * k
-    r = int(math.ceil(4 * sigma))
-    for gx, gy in glints:
-        x0, y0 = int(round(gx)), int(round(gy))
-        gxs, gys = slice(max(x0 - r, 0), min(x0 + r + 1, size)), slice(max(y0 - r, 0), min(y0 + r + 1, size))
-        if gxs.start >= gxs.stop or gys.start >= gys.stop:
-            continue
-        spot = np.exp(-((xx[gys, gxs] - gx) ** 2 + (yy[gys, gxs] - gy) ** 2) / (2 * sigma * sigma))
-        eye[gys, gxs] += spot * (app.glint - eye[gys, gxs])
+    _draw_spots(eye, xx, yy, glints, 1.1 * k, app.glint, size)
+    if aug.reflections_mm:
+        ambient = glint_points(dataclasses.replace(geom, leds_cam_mm=aug.reflections_mm), gaze, k)
+        _draw_spots(eye, xx, yy, ambient, aug.reflection_sigma * k, 0.92 * app.glint, size)
 
     img = skin + opening * (eye - skin)
     marks = np.zeros((size, size), np.uint8)
@@ -180,6 +176,21 @@ def render_eye(
         glints=tuple(glints),
     )
     return out, truth
+
+
+def _draw_spots(
+    eye: np.ndarray, xx: np.ndarray, yy: np.ndarray, points: list[tuple[float, float]], sigma: float,
+    level: float, size: int,
+) -> None:
+    """Gaussian highlights (corneal reflections) blended towards ``level``."""
+    r = int(math.ceil(4 * sigma))
+    for gx, gy in points:
+        x0, y0 = int(round(gx)), int(round(gy))
+        gxs, gys = slice(max(x0 - r, 0), min(x0 + r + 1, size)), slice(max(y0 - r, 0), min(y0 + r + 1, size))
+        if gxs.start >= gxs.stop or gys.start >= gys.stop:
+            continue
+        spot = np.exp(-((xx[gys, gxs] - gx) ** 2 + (yy[gys, gxs] - gy) ** 2) / (2 * sigma * sigma))
+        eye[gys, gxs] += spot * (level - eye[gys, gxs])
 
 
 def _draw_lashes(marks: np.ndarray, upper: np.ndarray, app: EyeAppearance, k: float) -> None:

@@ -66,6 +66,10 @@ class EyeAugment:
     blur_sigma: float = 0.7
     gain: float = 1.0
     offset: float = 0.0
+    reflections_mm: tuple[tuple[float, float, float], ...] = ()
+    """Extra light sources (eye-camera frame, mm), e.g. a window or a lamp: their corneal reflections move
+    with the eye like the LED glints but are larger, and they cross the pupil edge far more often."""
+    reflection_sigma: float = 2.2
 
     @staticmethod
     def random(rng: np.random.Generator) -> EyeAugment:

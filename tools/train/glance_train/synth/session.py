@@ -1,6 +1,10 @@
 """Write a complete synthetic session directory (DESIGN.md, "Session format") from a seed.
 
     python3 -m glance_train.synth.session --out DIR --seconds 30 --seed 1 [--eye-fps 120] [--scene-fps 30]
+        [--eye-noise SIGMA] [--eye-blur SIGMA] [--reflections N] [--slip-at S --slip-px DX,DY [--slip-ramp S]]
+
+The harder-sequence options (noise, blur, ambient reflections, slippage) are off by default: without them the
+frames, labels and files are exactly those the generator made before the options existed.
 """
 
 from __future__ import annotations
@@ -17,13 +21,14 @@ import numpy as np
 from tqdm import tqdm
 
 from glance_train.synth.eye_model import EyeGeometry, make_eye_geometry
-from glance_train.synth.eye_state import EyeAppearance
+from glance_train.synth.eye_state import EyeAppearance, EyeAugment
 from glance_train.synth.gaze_script import Timeline, build_timeline
 from glance_train.synth.groundtruth import UNITS, write_json
 from glance_train.synth.scene_camera import SceneCamera
 from glance_train.synth.scene_objects import SceneWorld, make_world
 from glance_train.synth.seeding import child_rng
 from glance_train.synth.serial_log import serial_lines
+from glance_train.synth.slippage import Slip
 from glance_train.synth.streams import Truth, eye_frames, scene_frames
 from glance_train.synth.timestamps import frame_times_ns
 from glance_train.synth.video import verify_frame_count, write_video
@@ -43,6 +48,29 @@ class SessionConfig:
     eye_fps: float = 120.0
     scene_fps: float = 30.0
     jobs: int = min(3, os.cpu_count() or 1)
+    eye_noise: float | None = None
+    """Sensor noise sigma (grey levels) of the eye images; None keeps the renderer's default."""
+    eye_blur: float | None = None
+    reflections: int = 0
+    """Ambient light sources whose corneal reflections wander over the pupil."""
+    slip: Slip | None = None
+
+    def eye_augment(self, seed: int) -> EyeAugment | None:
+        """The eye-image augmentation these options ask for; None (the renderer's default) if none is set."""
+        if self.eye_noise is None and self.eye_blur is None and self.reflections == 0:
+            return None
+        base = EyeAugment()
+        rng = child_rng(seed, "reflections")
+        sources = tuple(
+            (float(rng.uniform(-30, 30)), float(rng.uniform(-30, 30)), float(rng.uniform(-10, 10)))
+            for _ in range(self.reflections)
+        )
+        return dataclasses.replace(
+            base,
+            noise_sigma=base.noise_sigma if self.eye_noise is None else self.eye_noise,
+            blur_sigma=base.blur_sigma if self.eye_blur is None else self.eye_blur,
+            reflections_mm=sources,
+        )
 
 
 def _fps_json(fps: float) -> float | int:
@@ -68,6 +96,8 @@ class _StreamJob:
     pupil_scale: float
     progress: bool
     position: int
+    augment: EyeAugment | None = None
+    slip: Slip | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,7 +113,7 @@ def _render_stream(job: _StreamJob) -> _StreamResult:
     path = job.out / f"{job.name}.mp4"
     if job.geometry is not None and job.appearance is not None:
         frames = eye_frames(job.geometry, job.appearance, job.timeline, job.camera, job.times, T0_NS,
-                            job.seed, job.name, truth, EYE_SIZE, job.pupil_scale)
+                            job.seed, job.name, truth, EYE_SIZE, job.pupil_scale, job.augment, job.slip)
         size = (EYE_SIZE, EYE_SIZE)
     else:
         frames = scene_frames(job.world, job.timeline, job.times, T0_NS, truth)
@@ -141,9 +171,10 @@ def generate_session(out: Path, cfg: SessionConfig, progress: bool = True) -> Se
                                         light_angle=float(np.pi - person.light_angle))}
     pupil_scale = {"eye0": 1.0, "eye1": 1.02}
 
+    augment = cfg.eye_augment(seed)
     jobs = [
         _StreamJob(name, out, fps[name], times[name], timeline, camera, world, seed, geoms.get(name),
-                   apps.get(name), pupil_scale.get(name, 1.0), progress, pos)
+                   apps.get(name), pupil_scale.get(name, 1.0), progress, pos, augment, cfg.slip)
         for pos, name in enumerate(("eye0", "eye1", "scene"))
     ]
     workers = max(1, min(cfg.jobs, len(jobs)))
@@ -161,6 +192,12 @@ def generate_session(out: Path, cfg: SessionConfig, progress: bool = True) -> Se
     lines = serial_lines(child_rng(seed, "serial"), T0_NS, cfg.seconds)
     (out / "serial.log").write_text("".join(line + "\n" for line in lines), encoding="ascii")
 
+    harder: dict[str, object] = {}
+    if augment is not None:
+        harder["eyeAugment"] = {"noiseSigma": augment.noise_sigma, "blurSigma": augment.blur_sigma,
+                                "reflections": len(augment.reflections_mm)}
+    if cfg.slip is not None:
+        harder["slip"] = cfg.slip.to_json()
     write_json(out / "groundtruth.json", {
         "version": VERSION,
         "units": UNITS,
@@ -172,6 +209,7 @@ def generate_session(out: Path, cfg: SessionConfig, progress: bool = True) -> Se
         "events": timeline.events,
         "sceneCamera": camera.to_json(),
         "eyeModel": {name: g.to_json() for name, g in geoms.items()},
+        **harder,
     })
     streams = {
         name: {"file": f"{name}.mp4", "timestamps": f"{name}.ts", "fps": _fps_json(fps[name]),
@@ -202,7 +240,23 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--scene-fps", type=float, default=30.0)
     p.add_argument("--jobs", type=int, default=SessionConfig.jobs, help="processes (streams in parallel)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--eye-noise", type=float, help="eye-image sensor noise sigma, grey levels (default 2)")
+    p.add_argument("--eye-blur", type=float, help="eye-image blur sigma, px at 192 px (default 0.7)")
+    p.add_argument("--reflections", type=int, default=0, help="ambient light sources reflected on the cornea")
+    p.add_argument("--slip-at", type=float, help="seconds from the start at which the frame slips")
+    p.add_argument("--slip-px", type=_pair, help="DX,DY: how far the eyeball centre's image moves, px")
+    p.add_argument("--slip-ramp", type=float, default=0.5, help="seconds the slip takes")
     return p
+
+
+def _pair(text: str) -> tuple[float, float]:
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError("expected DX,DY")
+    try:
+        return float(parts[0]), float(parts[1])
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected DX,DY numbers: {exc}") from exc
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,8 +264,19 @@ def main(argv: list[str] | None = None) -> int:
     if not (0 < args.seconds <= 3600) or args.eye_fps <= 0 or args.scene_fps <= 0 or args.seed < 0:
         print("error: --seconds must be in (0, 3600], fps positive, --seed non-negative", file=sys.stderr)
         return 2
+    if (args.slip_at is None) != (args.slip_px is None):
+        print("error: --slip-at and --slip-px go together", file=sys.stderr)
+        return 2
+    harder = (args.eye_noise, args.eye_blur, args.reflections, args.slip_ramp)
+    negative = [v for v in harder if v is not None and v < 0]
+    if negative:
+        print("error: --eye-noise, --eye-blur, --reflections and --slip-ramp must not be negative",
+              file=sys.stderr)
+        return 2
+    slip = Slip(args.slip_at, args.slip_px, args.slip_ramp) if args.slip_at is not None else None
     cfg = SessionConfig(seconds=args.seconds, seed=args.seed, eye_fps=args.eye_fps, scene_fps=args.scene_fps,
-                        jobs=max(1, args.jobs))
+                        jobs=max(1, args.jobs), eye_noise=args.eye_noise, eye_blur=args.eye_blur,
+                        reflections=args.reflections, slip=slip)
     try:
         summary = generate_session(args.out, cfg, progress=not args.quiet)
     except (OSError, RuntimeError, ValueError) as exc:

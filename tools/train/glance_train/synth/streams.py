@@ -19,6 +19,7 @@ from glance_train.synth.scene_camera import SceneCamera
 from glance_train.synth.scene_objects import SceneWorld
 from glance_train.synth.scene_render import render_scene
 from glance_train.synth.seeding import child_rng
+from glance_train.synth.slippage import Slip, slipped_geometry
 
 Truth = dict[str, Any]
 """Columnar ground truth of one stream: JSON-ready lists keyed by groundtruth.json field names."""
@@ -42,8 +43,12 @@ def eye_frames(
     size: int = 192,
     pupil_scale: float = 1.0,
     augment: EyeAugment | None = None,
+    slip: Slip | None = None,
 ) -> Iterator[np.ndarray]:
-    """Grey eye images at ``times_ns``; ``truth`` gets one entry per frame in each column."""
+    """Grey eye images at ``times_ns``; ``truth`` gets one entry per frame in each column.
+
+    With ``slip`` the eye camera moves relative to the eye from ``slip.at_s`` on (labels follow the image).
+    """
     t_us = relative_us(times_ns, t0_ns)
     s = timeline.sample(t_us)
     gazes = gaze_from_scene(geom, camera.rays(s.gaze[:, 0], s.gaze[:, 1]))
@@ -51,8 +56,12 @@ def eye_frames(
                                                     "pupilVisible")}
     blink: list[int] = []
     for i in range(len(t_us)):
+        moved = slip.fraction(float(t_us[i]) / 1e6) if slip is not None else 0.0
+        frame_geom = geom
+        if slip is not None and moved:
+            frame_geom = slipped_geometry(geom, (slip.px[0] * moved, slip.px[1] * moved))
         state = EyeState(
-            geometry=geom,
+            geometry=frame_geom,
             appearance=app,
             gaze=(float(gazes[i, 0]), float(gazes[i, 1]), float(gazes[i, 2])),
             pupil_radius_mm=float(s.pupil_mm[i]) * pupil_scale / 2.0,
