@@ -10,6 +10,7 @@ import { frameWriter } from '../storage/frames.ts';
 import { SessionRepository } from '../storage/sessions.ts';
 import { SnippetRepository } from '../storage/snippets.ts';
 import { type TelemetryRow, telemetryWriter } from '../storage/telemetry.ts';
+import { startCompanionServer } from '../sync/companion/server.ts';
 import { type SyncHandle, startSync } from '../sync/index.ts';
 import { commandEffects } from './command-effects.ts';
 import type { Config } from './config.ts';
@@ -137,7 +138,29 @@ export class Daemon {
       this.sync = sync;
       const broker = sync.stats().broker;
       if (broker) logger.info({ tcpPort: broker.tcp, wsPort: broker.ws }, 'embedded MQTT broker listening');
-      return () => sync.stop();
+      const page = config.sync.companion;
+      const brokerConfig = config.sync.broker;
+      const host = page.host ?? (brokerConfig.type === 'embedded' ? brokerConfig.host : '127.0.0.1');
+      const external =
+        brokerConfig.type === 'external' && /^wss?:/.test(brokerConfig.url) ? brokerConfig.url : undefined;
+      const companion = page.enabled
+        ? await startCompanionServer({
+            port: page.port,
+            host,
+            dataDir: config.device.dataDir,
+            db,
+            deviceId: config.device.id,
+            topicPrefix: config.sync.topicPrefix,
+            logger,
+            ...(page.wsUrl || external
+              ? { wsUrl: (page.wsUrl ?? external) as string }
+              : { wsUrl: () => `ws://${host}:${sync.stats().broker?.ws ?? 8083}` }),
+          })
+        : undefined;
+      return async () => {
+        await companion?.close();
+        await sync.stop();
+      };
     });
     logger.info({ session: this.sessionId, db: this.options.dbFile, source: this.feed.label }, 'daemon started');
   }

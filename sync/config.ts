@@ -107,6 +107,19 @@ export const syncConfigSchema = z.strictObject({
     .max(8 * 2 ** 20)
     .default(64 * 1024)
     .describe('bytes of file per snippet chunk (fixed per transfer when it starts)'),
+  companion: z
+    .strictObject({
+      enabled: z.boolean().default(true).describe('serve the companion page (the memories timeline for the phone)'),
+      port: port('companion page HTTP').default(8080),
+      host: z.string().min(1).optional().describe('interface to serve on (default: the embedded broker host)'),
+      wsUrl: z
+        .string()
+        .regex(/^wss?:\/\/\S+$/, 'a ws:// or wss:// URL')
+        .optional()
+        .describe('the MQTT-over-WebSocket URL the page connects to, as the phone reaches it'),
+    })
+    .prefault({})
+    .describe('the companion page served by the device'),
   transfer: z
     .strictObject({
       window: z

@@ -19,6 +19,7 @@ describe('daemon and phone over the embedded broker', () => {
         `source: { type: replay, session: ${SAMPLE}, pace: realtime }`,
         'sync:',
         '  broker: { type: embedded, tcpPort: 0, wsPort: 0, users: [{ username: phone, password: phone-secret }] }',
+        '  companion: { port: 0 }',
       ].join('\n'),
     );
     const db = join(dir, 'g.db');
