@@ -4,8 +4,13 @@ import { registerBenchCommand } from './commands/bench-command.ts';
 import { registerCalibrateCommand } from './commands/calibrate.ts';
 import { registerCaptureCommand } from './commands/capture.ts';
 import { registerDbCommand } from './commands/db.ts';
+import { registerExportCommand } from './commands/export.ts';
+import { registerFlashCommand } from './commands/flash.ts';
+import { registerModelsCommand } from './commands/models.ts';
 import { registerRunCommand } from './commands/run-command.ts';
+import { registerKeygenCommand, registerSignCommand } from './commands/sign.ts';
 import { registerSyncCommand } from './commands/sync.ts';
+import { registerTrainCommand } from './commands/train.ts';
 import { EXIT_BAD_INPUT, EXIT_OK, exitCodeFor, messageOf } from './errors.ts';
 
 /**
@@ -22,6 +27,12 @@ function buildProgram(): Command {
   registerDbCommand(program);
   registerCaptureCommand(program);
   registerCalibrateCommand(program);
+  registerModelsCommand(program);
+  registerTrainCommand(program);
+  registerExportCommand(program);
+  registerSignCommand(program);
+  registerKeygenCommand(program);
+  registerFlashCommand(program);
   registerSyncCommand(program);
   registerBenchCommand(program);
   return program;

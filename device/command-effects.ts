@@ -1,3 +1,4 @@
+import type { ModelRegistry } from '../models/registry.ts';
 import type { CaptureState } from '../pipelines/snippets/capture-state.ts';
 import type { CommandEffects } from '../sync/index.ts';
 
@@ -5,7 +6,10 @@ import type { CommandEffects } from '../sync/index.ts';
  * What the phone's commands do to this daemon. Commands whose capability is not in this build answer with an
  * error that says so, rather than pretending to succeed.
  */
-export function commandEffects(deps: { readonly capture: CaptureState }): CommandEffects {
+export function commandEffects(deps: {
+  readonly capture: CaptureState;
+  readonly models: ModelRegistry;
+}): CommandEffects {
   const unavailable = (what: string) => () => {
     throw new Error(`${what} is not available in this build of the daemon`);
   };
@@ -14,7 +18,17 @@ export function commandEffects(deps: { readonly capture: CaptureState }): Comman
     resume: () => deps.capture.resume(),
     calibrate: unavailable('calibration from the phone'),
     label: unavailable('labelling'),
-    installModel: unavailable('model installation over the air'),
-    rollbackModel: unavailable('model rollback over the air'),
+    // Activates a version already in the models directory (put there by `glance flash`), through the
+    // registry's checks: a refused model leaves the serving one in place, and the reply says why.
+    installModel: async ({ name, version }) => {
+      const outcome = await deps.models.activate(name, version);
+      return outcome.ok ? { activated: true } : { activated: false, reason: `${outcome.stage}: ${outcome.reason}` };
+    },
+    rollbackModel: async ({ name }) => {
+      const outcome = await deps.models.rollback(name);
+      if (!outcome.ok) throw new Error(`${outcome.stage}: ${outcome.reason}`);
+      const [, version = ''] = outcome.model.split('@');
+      return { name, version };
+    },
   };
 }

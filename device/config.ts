@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { eyeTrackingConfigSchema } from '../calibration/config.ts';
+import { modelsConfigSchema } from '../models/config.ts';
 import { syncConfigSchema } from '../sync/config.ts';
 import { BadInputError, messageOf } from './errors.ts';
 
@@ -77,6 +78,7 @@ export const configSchema = z.strictObject({
       queueDepth: z.number().int().min(1).max(256).default(8).describe('frames buffered per live stream'),
     })
     .default({ pairingMaxSkewMs: 20, queueDepth: 8 }),
+  models: modelsConfigSchema.describe('the model registry: directory, trusted signing keys, execution providers'),
   eyeTracking: eyeTrackingConfigSchema.prefault({}).describe('pupil detection, gaze mapping, fixations and blinks'),
   sync: z
     .union([z.literal(false), syncConfigSchema])

@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
 import { createEyeTrackingStages, readSessionIntrinsics, type SceneIntrinsics } from '../calibration/index.ts';
+import { ModelRegistry } from '../models/registry.ts';
+import { readTrustedKey } from '../models/signing.ts';
 import { CaptureState } from '../pipelines/snippets/capture-state.ts';
 import type { BatchWriter } from '../storage/batch-writer.ts';
 import { CameraIntrinsicsRepository } from '../storage/camera-intrinsics.ts';
@@ -7,6 +9,7 @@ import type { Db } from '../storage/db.ts';
 import { openDatabase } from '../storage/db.ts';
 import { DeviceState } from '../storage/device-state.ts';
 import { frameWriter } from '../storage/frames.ts';
+import { ModelRepository } from '../storage/models.ts';
 import { SessionRepository } from '../storage/sessions.ts';
 import { SnippetRepository } from '../storage/snippets.ts';
 import { type TelemetryRow, telemetryWriter } from '../storage/telemetry.ts';
@@ -52,7 +55,9 @@ export class Daemon {
   private pipeline: FramePipeline | undefined;
   private telemetry: BatchWriter<TelemetryRow> | undefined;
   private sync: SyncHandle | undefined;
+  private models: ModelRegistry | undefined;
   private syncStats: RunSummary['sync'];
+  private modelsInUse: string[] = [];
   private sessionId = '';
   private stopRequested: 'signal' | undefined;
   private startedAt = 0;
@@ -71,6 +76,19 @@ export class Daemon {
     this.step('storage', () => {
       this.db = openDatabase(this.options.dbFile);
       return () => undefined; // closed by finish(), after the summary has counted the rows
+    });
+    await this.asyncStep('models', async () => {
+      // No stage of this build runs a model, so none is loaded at start; the registry is here for the phone's
+      // model commands (activate, rollback), which load a version only after every check passes.
+      const models = new ModelRegistry({
+        config: config.models,
+        trustedKeys: config.models.trustedKeys.map((k) => readTrustedKey(k)),
+        store: new ModelRepository(this.db as Db),
+        log: logger,
+      });
+      await models.start([]);
+      this.models = models;
+      return () => models.close();
     });
     this.step('session', () => {
       const sessions = new SessionRepository(this.db as Db);
@@ -128,9 +146,9 @@ export class Daemon {
           dbFile: this.options.dbFile,
           dataDir: config.device.dataDir,
           capture,
-          models: () => ({}),
+          models: () => Object.fromEntries((this.models?.inUse() ?? []).map((m) => m.split('@') as [string, string])),
         }),
-        effects: commandEffects({ capture }),
+        effects: commandEffects({ capture, models: this.models as ModelRegistry }),
         onTransferSynced: (t) => {
           if (t.kind === 'snippet') snippets.markSynced(t.recordId);
         },
@@ -229,6 +247,7 @@ export class Daemon {
     for (const s of this.feed.status()) {
       if (s.state === 'failed' && s.lastError) this.errors.add(s.lastError);
     }
+    this.modelsInUse = this.models?.inUse() ?? [];
     const stats = this.sync?.stats();
     if (stats)
       this.syncStats = { connected: stats.connected, pendingRecords: stats.outbox.pending, broker: stats.broker };
@@ -261,7 +280,7 @@ export class Daemon {
       stages: this.metrics.summary(),
       records: this.countRecords(),
       errors: this.errors.summary(),
-      models: [],
+      models: this.modelsInUse,
       cameras: this.feed.status(),
       ...(serial ? { serial: { linesOk: serial.linesOk, malformed: serial.malformed, seqGaps: serial.seqGaps } } : {}),
       ...(this.syncStats ? { sync: this.syncStats } : {}),

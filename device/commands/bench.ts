@@ -7,6 +7,7 @@ import { BadInputError } from '../errors.ts';
 /** Benchmark groups by name; each returns the metrics it measured in this run. */
 const GROUPS: Record<string, () => Metric[] | Promise<Metric[]>> = {
   foundation: () => benchFoundation(),
+  models: async () => (await import('../../tools/bench/models.ts')).benchModels(),
   eye: async () => (await import('../../tools/bench/eye.ts')).benchEye(),
   sync: async () => (await import('../../sync/bench.ts')).benchSync(),
 };

@@ -1,0 +1,1 @@
+"""Datasets for training: synthetic renders exposed as PyTorch datasets, rendered once and cached."""

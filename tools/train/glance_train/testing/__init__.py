@@ -1,0 +1,1 @@
+"""Helpers that make test inputs with the real toolchain."""

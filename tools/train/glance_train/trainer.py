@@ -1,0 +1,161 @@
+"""The shared training loop: any registered model on any task, one process or several (DDP).
+
+Per epoch: shuffle (the same permutation for any number of workers), step through the global batches,
+evaluate on rank 0, keep the best checkpoint by the task's monitored metric, write metrics JSON and the
+curves' plot, and stop early when the metric has not improved for ``patience`` epochs. Each worker gets
+``batch_size / world_size`` of every global batch and DDP averages the gradients, so N workers follow the
+same path as one.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, Dataset
+from torch.utils.data.distributed import DistributedSampler
+from tqdm import tqdm
+
+from glance_train.checkpoint import save_checkpoint
+from glance_train.config import TrainConfig
+from glance_train.curves import plot_curves, write_metrics
+from glance_train.distributed import WorkerContext, broadcast_flag, threads_per_worker
+from glance_train.tasks import Task
+
+Batch = tuple[torch.Tensor, torch.Tensor]
+
+
+@dataclass
+class FitResult:
+    history: list[dict[str, float]] = field(default_factory=list)
+    best: dict[str, float] = field(default_factory=dict)
+    best_epoch: int = -1
+    steps: int = 0
+    stopped_early: bool = False
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Trainer:
+    config: TrainConfig
+    task: Task
+    seed: int
+    out_dir: Path | None
+    meta: dict[str, Any]
+    """Saved in every checkpoint: model name and config, experiment, dataset."""
+    quiet: bool = False
+
+    def fit(
+        self, ctx: WorkerContext, model: nn.Module, train_set: Dataset[Batch], val_set: Dataset[Batch]
+    ) -> FitResult:
+        cfg = self.config
+        if cfg.batch_size % ctx.world_size != 0:
+            raise ValueError(f"batch_size {cfg.batch_size} does not split over {ctx.world_size} workers")
+        torch.set_num_threads(threads_per_worker(cfg.threads, ctx.world_size))
+        model.to(ctx.device)
+        ids = [ctx.device.index] if ctx.device.type == "cuda" else None
+        net: nn.Module = DistributedDataParallel(model, device_ids=ids) if ctx.distributed else model
+        sampler = DistributedSampler(
+            train_set, ctx.world_size, ctx.rank, shuffle=True, seed=self.seed, drop_last=True
+        )
+        per_worker = cfg.batch_size // ctx.world_size
+        loader = DataLoader(train_set, batch_size=per_worker, sampler=sampler, drop_last=True)
+        val_loader = DataLoader(val_set, batch_size=256)
+        steps_total = cfg.epochs * len(loader)
+        if cfg.max_steps > 0:
+            steps_total = min(steps_total, cfg.max_steps)
+        opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        sched = torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=cfg.lr, total_steps=max(steps_total, 1), pct_start=0.15
+        )
+
+        result = FitResult()
+        start = time.perf_counter()
+        stale = 0
+        for epoch in range(cfg.epochs):
+            sampler.set_epoch(epoch)
+            train_loss = self._epoch(ctx, net, loader, opt, sched, epoch, result, steps_total)
+            stop = result.steps >= steps_total
+            if ctx.is_main:
+                improved = self._end_epoch(model, val_loader, epoch, train_loss, opt, result, start)
+                stale = 0 if improved else stale + 1
+                if stale >= cfg.patience and not stop:
+                    result.stopped_early = stop = True
+            if broadcast_flag(ctx, stop):
+                break
+        result.seconds = time.perf_counter() - start
+        return result
+
+    def _epoch(
+        self,
+        ctx: WorkerContext,
+        net: nn.Module,
+        loader: DataLoader[Batch],
+        opt: torch.optim.Optimizer,
+        sched: Any,
+        epoch: int,
+        result: FitResult,
+        steps_total: int,
+    ) -> float:
+        net.train()
+        show = ctx.is_main and not self.quiet and sys.stderr.isatty()
+        desc = f"epoch {epoch + 1}/{self.config.epochs}"
+        bar = tqdm(loader, desc=desc, leave=False, disable=not show, file=sys.stderr)
+        total, count = 0.0, 0
+        device = next(net.parameters()).device
+        for x, t in bar:
+            x, t = x.to(device, non_blocking=True), t.to(device, non_blocking=True)
+            loss, _ = self.task.loss(net(x), t)
+            if not math.isfinite(float(loss)):
+                raise FloatingPointError(f"loss is {float(loss)} at step {result.steps}")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            result.steps += 1
+            total, count = total + float(loss), count + 1
+            bar.set_postfix(loss=f"{total / count:.3f}")
+            if result.steps >= steps_total:
+                break
+        bar.close()
+        return total / max(count, 1)
+
+    def _end_epoch(
+        self,
+        model: nn.Module,
+        val_loader: DataLoader[Batch],
+        epoch: int,
+        train_loss: float,
+        opt: torch.optim.Optimizer,
+        result: FitResult,
+        start: float,
+    ) -> bool:
+        lr = opt.param_groups[0]["lr"]
+        row = {"epoch": epoch + 1, "step": result.steps, "train_loss": train_loss, "lr": lr}
+        row |= self.task.evaluate(model, val_loader, "val")
+        row["seconds"] = time.perf_counter() - start
+        result.history.append(row)
+        monitor = self.task.monitor
+        best = result.best.get(monitor, math.inf)
+        improved = not result.best or row[monitor] < best - self.config.min_delta
+        if improved:
+            result.best, result.best_epoch = dict(row), epoch + 1
+        if not self.quiet:
+            shown = ", ".join(f"{k}={v:.4g}" for k, v in row.items() if k not in ("epoch", "step"))
+            print(f"epoch {epoch + 1}: {shown}{' *' if improved else ''}", file=sys.stderr, flush=True)
+        if self.out_dir is not None:
+            extra = {"epoch": epoch + 1, "steps": result.steps, "metrics": row}
+            if improved:
+                save_checkpoint(self.out_dir / "best.pt", model, self.meta, **extra)
+            save_checkpoint(self.out_dir / "last.pt", model, self.meta, optimizer=opt.state_dict(), **extra)
+            record = {"history": result.history, "best": result.best, "bestEpoch": result.best_epoch}
+            write_metrics(self.out_dir / "metrics.json", record)
+            plot_curves(self.out_dir / "curves.png", result.history, monitor, str(self.meta.get("model", "")))
+        return improved
