@@ -6,17 +6,26 @@ import type { CommandEffects } from '../sync/index.ts';
  * What the phone's commands do to this daemon. Commands whose capability is not in this build answer with an
  * error that says so, rather than pretending to succeed.
  */
-export function commandEffects(deps: {
+export interface EffectDeps {
   readonly capture: CaptureState;
   readonly models: ModelRegistry;
-}): CommandEffects {
+  /** Starts a marker calibration in the running eye tracker; undefined when eye tracking is off. */
+  readonly recalibrate: (() => void) | undefined;
+  readonly sessionId: string;
+}
+
+export function commandEffects(deps: EffectDeps): CommandEffects {
   const unavailable = (what: string) => () => {
     throw new Error(`${what} is not available in this build of the daemon`);
   };
   return {
     pause: () => deps.capture.pause(),
     resume: () => deps.capture.resume(),
-    calibrate: unavailable('calibration from the phone'),
+    calibrate: () => {
+      if (!deps.recalibrate) throw new Error('eye tracking is off in this configuration');
+      deps.recalibrate();
+      return { sessionId: deps.sessionId };
+    },
     label: unavailable('labelling'),
     // Activates a version already in the models directory (put there by `glance flash`), through the
     // registry's checks: a refused model leaves the serving one in place, and the reply says why.

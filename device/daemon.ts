@@ -58,6 +58,7 @@ export class Daemon {
   private models: ModelRegistry | undefined;
   private syncStats: RunSummary['sync'];
   private modelsInUse: string[] = [];
+  private recalibrate: (() => void) | undefined;
   private sessionId = '';
   private stopRequested: 'signal' | undefined;
   private startedAt = 0;
@@ -117,6 +118,8 @@ export class Daemon {
         ...this.sceneIntrinsics(),
       });
       this.pipeline = new FramePipeline(this.sessionId, pairer, rows, this.metrics, stages);
+      const gaze = stages.find((st): st is typeof st & { recalibrate(): void } => 'recalibrate' in st);
+      this.recalibrate = gaze ? () => gaze.recalibrate() : undefined;
       return () => this.pipeline?.finish();
     });
     this.step('telemetry', () => {
@@ -148,7 +151,12 @@ export class Daemon {
           capture,
           models: () => Object.fromEntries((this.models?.inUse() ?? []).map((m) => m.split('@') as [string, string])),
         }),
-        effects: commandEffects({ capture, models: this.models as ModelRegistry }),
+        effects: commandEffects({
+          capture,
+          models: this.models as ModelRegistry,
+          recalibrate: this.recalibrate,
+          sessionId: this.sessionId,
+        }),
         onTransferSynced: (t) => {
           if (t.kind === 'snippet') snippets.markSynced(t.recordId);
         },

@@ -37,7 +37,7 @@ export class GazeStage implements Stage {
   private readonly rows: BatchWriter<GazeSampleRow>;
   private gazer: Gazer2D | null = null;
   private slippage: SlippageCompensator | null = null;
-  private readonly auto: AutoCalibration | null;
+  private auto: AutoCalibration | null;
   private pending: PupilSample[] = [];
   private readonly confident: Partial<Record<EyeId, PupilSample>> = {};
   private sceneFor: SceneCamera | null = null;
@@ -48,6 +48,14 @@ export class GazeStage implements Stage {
     this.auto = deps.config.calibration.auto === 'session-start' ? new AutoCalibration(deps.config) : null;
     const active = this.calibrations.active(deps.config.wearer);
     if (active !== undefined) this.activate(active.mapping as GazerParams, `stored calibration #${active.id}`);
+  }
+
+  /**
+   * Starts a single-marker calibration now (the phone's `calibrate` command): the wearer looks at the printed
+   * marker while moving the head, and the new mapping replaces the active one only if it validates.
+   */
+  recalibrate(): void {
+    this.auto = new AutoCalibration(this.deps.config);
   }
 
   onEyeFrame(frame: Frame): void {

@@ -42,7 +42,9 @@ describe('daemon and phone over the embedded broker', () => {
     });
     const messages = new Map<string, unknown>();
     phone.on('message', (topic, payload) => messages.set(topic, JSON.parse(payload.toString())));
-    await phone.subscribeAsync(['glance/e2e/status', 'glance/e2e/cmd/pause/reply'], { qos: 1 });
+    await phone.subscribeAsync(['glance/e2e/status', 'glance/e2e/cmd/+/reply', 'glance/e2e/cmd/models/+/reply'], {
+      qos: 1,
+    });
     const until = async (what: () => boolean) => {
       const end = Date.now() + 15_000;
       while (!what() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
@@ -54,6 +56,22 @@ describe('daemon and phone over the embedded broker', () => {
     await until(() => messages.has('glance/e2e/cmd/pause/reply'));
     expect(messages.get('glance/e2e/cmd/pause/reply')).toMatchObject({ ok: true, correlationId: 'c-1' });
     expect(glance(['capture', 'status', '--db', db]).stdout).toContain('capture paused');
+
+    // Calibration from the phone starts a marker calibration in the running eye tracker.
+    await phone.publishAsync('glance/e2e/cmd/calibrate', JSON.stringify({ v: 1, correlationId: 'c-2', points: 9 }), {
+      qos: 1,
+    });
+    await until(() => messages.has('glance/e2e/cmd/calibrate/reply'));
+    expect(messages.get('glance/e2e/cmd/calibrate/reply')).toMatchObject({ ok: true, correlationId: 'c-2' });
+    // A model command goes through the registry's checks: an unknown version is refused, with the reason.
+    await phone.publishAsync(
+      'glance/e2e/cmd/models/install',
+      JSON.stringify({ v: 1, correlationId: 'c-3', name: 'pupil', version: '9.9.9' }),
+      { qos: 1 },
+    );
+    await until(() => messages.has('glance/e2e/cmd/models/install/reply'));
+    expect(messages.get('glance/e2e/cmd/models/install/reply')).toMatchObject({ correlationId: 'c-3' });
+    expect(JSON.stringify(messages.get('glance/e2e/cmd/models/install/reply'))).toContain('9.9.9');
 
     await phone.endAsync();
     child.kill('SIGTERM');
