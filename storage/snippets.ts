@@ -1,5 +1,5 @@
-import type { Db } from './db.ts';
 import { join } from 'node:path';
+import type { Db } from './db.ts';
 import { Outbox } from './outbox.ts';
 import { TransferRepository } from './transfers.ts';
 
