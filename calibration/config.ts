@@ -28,6 +28,25 @@ const darkPupilSchema = z.strictObject({
     .describe('pupil-to-iris contrast below which there is no pupil, grey levels'),
 });
 
+const cnnSchema = z.strictObject({
+  type: z
+    .literal('cnn')
+    .describe(
+      "learnt detector: the models registry's `pupil` network (onnxruntime); measured beside dark-pupil, not yet run by the live pupil stage",
+    ),
+  model: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,63}$/)
+    .default('pupil')
+    .describe('name of the model in the models registry'),
+  minOpen: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.5)
+    .describe('below this P(eye open) no pupil ellipse is reported (confidence is P(open))'),
+});
+
 const trackerSchema = z.strictObject({
   maxSizeRatio: z
     .number()
@@ -179,7 +198,7 @@ export const eyeTrackingConfigSchema = z
       .default('default')
       .describe('whose calibration is used and stored'),
     detector: z
-      .discriminatedUnion('type', [darkPupilSchema])
+      .discriminatedUnion('type', [darkPupilSchema, cnnSchema])
       .default({ type: 'dark-pupil', minDiameter: 0.06, maxDiameter: 0.25, rays: 32, minContrast: 12 })
       .describe('pupil detector back-end'),
     tracker: trackerSchema

@@ -39,3 +39,12 @@ export interface PupilDetector {
 }
 
 export const NO_PUPIL: PupilDetection = Object.freeze({ ellipse: null, confidence: 0, diameterPx: 0 });
+
+/**
+ * A detector whose inference is asynchronous (an ONNX model through onnxruntime-node): it detects in batches,
+ * so it serves the measurement paths (tests, bench, offline re-detection), not the synchronous per-frame stage.
+ */
+export interface AsyncPupilDetector {
+  readonly name: string;
+  detectBatch(images: readonly GreyImage[]): Promise<PupilDetection[]>;
+}

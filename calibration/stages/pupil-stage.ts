@@ -17,7 +17,11 @@ export class PupilStage implements Stage {
   constructor(
     private readonly config: EyeTrackingConfig,
     private readonly context: EyeTrackingContext,
-  ) {}
+  ) {
+    // An asynchronous (cnn) detector cannot serve this per-frame stage: refuse it now, with the reason, not on the
+    // first frame (create-detector.ts).
+    if (config.detector.type !== 'dark-pupil') createPupilDetector(config.detector);
+  }
 
   onEyeFrame(frame: Frame): void {
     if (frame.stream === 'scene') return;

@@ -209,7 +209,7 @@ describe('config section', () => {
     expect(c.fixations).toEqual({ maxDispersionDeg: 1.5, minDurationMs: 80, maxDurationMs: 220, maxGapMs: 100 });
     expect(c.detector.type).toBe('dark-pupil');
     expect(eyeTrackingConfigSchema.safeParse({ fixations: { maxDispersion: 2 } }).success).toBe(false);
-    expect(eyeTrackingConfigSchema.safeParse({ detector: { type: 'cnn' } }).success).toBe(false);
+    expect(eyeTrackingConfigSchema.safeParse({ detector: { type: 'hough' } }).success).toBe(false);
     expect(eyeTrackingConfigSchema.parse({ fixations: { maxDurationMs: 2000 } }).fixations.maxDurationMs).toBe(2000);
     expect(eyeTrackingConfigSchema.shape.slippage.description).toMatch(/slippage/);
   });

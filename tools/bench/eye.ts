@@ -2,13 +2,15 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { readEyeFrames, runDetector, scoreRun } from '../../calibration/evaluation/detector-comparison.ts';
 import { readSessionTruth, type SessionTruth } from '../../calibration/evaluation/groundtruth.ts';
 import { gazeAccuracy } from '../../calibration/evaluation/metrics.ts';
 import type { EyeId } from '../../calibration/gaze/gazer.ts';
 import { createEyeTrackingStages, defaultEyeTrackingConfig, type EyeTrackingConfig } from '../../calibration/index.ts';
 import { SceneCamera } from '../../calibration/intrinsics/scene-camera.ts';
 import { readSessionIntrinsics } from '../../calibration/intrinsics/session-intrinsics.ts';
-import { createPupilDetector } from '../../calibration/pupil/create-detector.ts';
+import { openPupilModel } from '../../calibration/pupil/cnn-pupil-model.ts';
+import { createAsyncPupilDetector, createPupilDetector } from '../../calibration/pupil/create-detector.ts';
 import { greyImageOf } from '../../calibration/pupil/grey-image.ts';
 import { PupilTracker } from '../../calibration/pupil/pupil-tracker.ts';
 import type { GreyImage } from '../../calibration/pupil/types.ts';
@@ -236,7 +238,59 @@ export async function benchGazeAccuracy(): Promise<Metric[]> {
   }
 }
 
+/**
+ * The learnt and the classical detector on the same frames (every `step`-th eye0 frame of the sample): centre
+ * error of each against the drawn pupils, and the cnn's throughput per core (onnxruntime with one intra-op
+ * thread, batches of 32, best of `rounds`; pre- and post-processing included).
+ */
+export async function benchPupilDetectors(sessionDir = SAMPLE, step = 4, rounds = 3): Promise<Metric[]> {
+  const truth = readSessionTruth(sessionDir);
+  const frames = readEyeFrames(sessionDir, 'eye0', step);
+  const config = defaultEyeTrackingConfig();
+  const model = await openPupilModel();
+  try {
+    const cnn = createAsyncPupilDetector({ type: 'cnn', model: 'pupil', minOpen: 0.5 }, model.run);
+    let best = Number.POSITIVE_INFINITY;
+    let run = await runDetector(cnn, frames);
+    for (let r = 0; r < rounds; r++) {
+      run = await runDetector(cnn, frames);
+      best = Math.min(best, run.cpuS);
+    }
+    const cnnScore = scoreRun(run, truth, frames);
+    const classic = scoreRun(await runDetector(createAsyncPupilDetector(config.detector), frames), truth, frames);
+    const on = `${cnnScore.frames} open-eye frames (every ${step}th eye0 frame of the sample), confidence >= 0.6`;
+    const rate = (s: typeof classic) =>
+      `${(100 * s.detectionRate).toFixed(1)}% detected, p95 ${s.p95ErrorPx.toFixed(2)} px`;
+    return [
+      {
+        name: 'pupil.cnn_fps_per_core',
+        value: frames.images.length / best,
+        unit: 'frames/s',
+        better: 'higher',
+        note: `${model.model}: ${frames.images.length} frames in ${best.toFixed(2)} s of CPU, batches of 32, one ort thread`,
+      },
+      {
+        name: 'pupil.cnn_median_px',
+        value: cnnScore.medianErrorPx,
+        unit: 'px',
+        better: 'lower',
+        baseline: { name: 'pupil.classic_median_px', value: classic.medianErrorPx },
+        note: `centre error on ${on}; ${rate(cnnScore)}`,
+      },
+      {
+        name: 'pupil.classic_median_px',
+        value: classic.medianErrorPx,
+        unit: 'px',
+        better: 'lower',
+        note: `dark-pupil on the same frames; ${rate(classic)}`,
+      },
+    ];
+  } finally {
+    await model.close();
+  }
+}
+
 /** Everything `glance bench --only eye` reports. */
 export async function benchEye(): Promise<Metric[]> {
-  return [...benchPupilSpeed(), ...(await benchGazeAccuracy())];
+  return [...benchPupilSpeed(), ...(await benchPupilDetectors()), ...(await benchGazeAccuracy())];
 }
