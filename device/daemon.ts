@@ -59,6 +59,7 @@ export class Daemon {
   private syncStats: RunSummary['sync'];
   private modelsInUse: string[] = [];
   private recalibrate: (() => void) | undefined;
+  private peakRss = 0;
   private sessionId = '';
   private stopRequested: 'signal' | undefined;
   private startedAt = 0;
@@ -200,12 +201,15 @@ export class Daemon {
     let yieldCounter = 0;
     for await (const frame of this.feed.frames()) {
       this.metrics.stage('decode').record(performance.now() - waitStart);
-      if (serialReplay) await serialReplay.until(frame.tNs);
+      if (serialReplay?.due(frame.tNs)) await serialReplay.until(frame.tNs);
       recording?.onFrame(frame);
       this.process(pipeline, frame);
       if (this.stopRequested) break;
       // In fast replay the decoder keeps the loop busy; give signals and timers a turn now and then.
-      if (++yieldCounter % 256 === 0) await new Promise((r) => setImmediate(r));
+      if (++yieldCounter % 256 === 0) {
+        this.peakRss = Math.max(this.peakRss, process.memoryUsage.rss());
+        await new Promise((r) => setImmediate(r));
+      }
       waitStart = performance.now();
     }
     if (serialReplay && !this.stopRequested) await serialReplay.until();
@@ -282,7 +286,8 @@ export class Daemon {
       sessionId: this.sessionId,
       source: this.feed.label,
       wallS: Math.round(wallS * 1000) / 1000,
-      maxRssMb: Math.round(process.resourceUsage().maxRSS / 102.4) / 10,
+      // Sampled, not getrusage's maxRSS: Linux carries that over from the parent across exec.
+      maxRssMb: Math.round(Math.max(this.peakRss, process.memoryUsage.rss()) / 104857.6) / 10,
       frames,
       fps,
       stages: this.metrics.summary(),

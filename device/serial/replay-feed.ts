@@ -17,6 +17,11 @@ export class SerialReplayFeed {
     this.lines = replay[Symbol.asyncIterator]();
   }
 
+  /** Whether `until(tNs)` has anything to do: lets the frame loop skip an await on most frames. */
+  due(tNs: bigint): boolean {
+    return !this.done && (this.held === undefined || this.held.tNs <= tNs);
+  }
+
   /** Delivers every line up to and including `tNs` (all of them when `tNs` is undefined). */
   async until(tNs?: bigint): Promise<void> {
     while (!this.done) {

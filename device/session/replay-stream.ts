@@ -6,16 +6,13 @@ import { readTimestamps, type SessionStreamFiles } from './format.ts';
 
 /**
  * One stream of a recorded session: the video decoded by OpenCV, each frame stamped with its recorded `tNs`.
- * Decoding runs ahead on libuv's thread pool (`readAsync`, `prefetch` frames deep) so that the three streams
- * decode in parallel with each other and with the pipeline on the main thread.
+ * Reads are synchronous: FFmpeg already decodes on its own threads, and measured here a `readAsync` per frame
+ * (a thread-pool hop and a promise each) made replay slower than a plain decode loop, not faster.
  */
 export class ReplayStream {
   readonly stream;
   private readonly capture: VideoCapture;
   private readonly timestamps: BigInt64Array;
-  private readonly ready: Promise<Mat>[] = [];
-  private tail: Promise<void> = Promise.resolve();
-  private requested = 0;
   private delivered = 0;
   private state: SourceStatus['state'] = 'starting';
   private lastError: string | undefined;
@@ -25,7 +22,6 @@ export class ReplayStream {
     private readonly files: SessionStreamFiles,
     capture: VideoCapture,
     timestamps: BigInt64Array,
-    private readonly prefetch: number,
   ) {
     this.stream = files.stream;
     this.capture = capture;
@@ -33,7 +29,7 @@ export class ReplayStream {
   }
 
   /** Opens the video and checks that it decodes; a missing or corrupt file is bad input naming the file. */
-  static open(files: SessionStreamFiles, prefetch = 3): ReplayStream {
+  static open(files: SessionStreamFiles): ReplayStream {
     const timestamps = readTimestamps(files.timestamps);
     let capture: VideoCapture;
     try {
@@ -46,7 +42,7 @@ export class ReplayStream {
       capture.release();
       throw new BadInputError(`${files.stream} video ${files.video} has no decodable frames (corrupt or empty)`);
     }
-    return new ReplayStream(files, capture, timestamps, prefetch);
+    return new ReplayStream(files, capture, timestamps);
   }
 
   get frameCount(): number {
@@ -64,15 +60,13 @@ export class ReplayStream {
   }
 
   /** The next frame, or null at the end (or after a decode error, which `status()` then reports). */
-  async next(): Promise<Frame | null> {
+  next(): Frame | null {
     if (this.closed || this.state === 'ended' || this.state === 'failed') return null;
     this.state = 'running';
-    this.fill();
-    const pending = this.ready.shift();
-    if (pending === undefined) return this.finish('ended');
+    if (this.delivered >= this.timestamps.length) return this.finish('ended');
     let mat: Mat;
     try {
-      mat = await pending;
+      mat = this.capture.read();
     } catch (error) {
       return this.finish('failed', `decode error at frame ${this.delivered}: ${messageOf(error)}`);
     }
@@ -83,42 +77,13 @@ export class ReplayStream {
       );
     }
     const index = this.delivered++;
-    this.fill();
-    return {
-      stream: this.stream,
-      index,
-      tNs: this.timestamps[index] ?? 0n,
-      width: mat.cols,
-      height: mat.rows,
-      mat,
-    };
-  }
-
-  /**
-   * Queues reads up to `prefetch` frames ahead. Each read starts only when the previous one has finished:
-   * FFmpeg's frame-threaded decoder asserts (and aborts the process) if one capture is read from two threads.
-   */
-  private fill(): void {
-    while (this.ready.length < this.prefetch && this.requested < this.timestamps.length) {
-      const previous = this.tail;
-      const read = previous.then(
-        () => this.capture.readAsync(),
-        () => this.capture.readAsync(),
-      );
-      this.tail = read.then(
-        () => undefined,
-        () => undefined,
-      );
-      this.ready.push(read);
-      this.requested++;
-    }
+    return { stream: this.stream, index, tNs: this.timestamps[index] ?? 0n, width: mat.cols, height: mat.rows, mat };
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    // Reads still on the thread pool hold the capture; release it once they have settled.
-    void this.tail.then(() => this.capture.release());
+    this.capture.release();
     if (this.state !== 'failed') this.state = 'ended';
   }
 

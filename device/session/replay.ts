@@ -49,7 +49,7 @@ export class SessionReplay implements FrameFeed {
   }
 
   async *frames(): AsyncGenerator<Frame> {
-    const heads = await Promise.all(this.decoders.map((s) => s.next()));
+    const heads = this.decoders.map((s) => s.next());
     let t0: bigint | undefined;
     const wall0 = process.hrtime.bigint();
     while (!this.stopped) {
@@ -63,7 +63,7 @@ export class SessionReplay implements FrameFeed {
       if (frame === undefined || frame === null) return;
       t0 ??= frame.tNs;
       if (this.pace === 'realtime') await sleepUntil(wall0 + (frame.tNs - t0));
-      heads[pick] = await (this.decoders[pick] as ReplayStream).next();
+      heads[pick] = (this.decoders[pick] as ReplayStream).next();
       yield frame;
     }
   }
