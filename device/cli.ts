@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerBenchCommand } from './commands/bench-command.ts';
 import { registerCalibrateCommand } from './commands/calibrate.ts';
 import { registerCaptureCommand } from './commands/capture.ts';
+import { registerCondenseCommand } from './commands/condense.ts';
 import { registerDbCommand } from './commands/db.ts';
 import { registerExportCommand } from './commands/export.ts';
 import { registerFlashCommand } from './commands/flash.ts';
@@ -29,6 +30,7 @@ function buildProgram(): Command {
   registerCalibrateCommand(program);
   registerModelsCommand(program);
   registerTrainCommand(program);
+  registerCondenseCommand(program);
   registerExportCommand(program);
   registerSignCommand(program);
   registerKeygenCommand(program);

@@ -5,7 +5,7 @@ export function registerBenchCommand(program: Command): void {
   program
     .command('bench')
     .description('measure throughput, latency and memory; print a table and optionally write JSON')
-    .option('--only <names>', 'comma-separated groups to run (foundation, eye, models, sync)')
+    .option('--only <names>', 'comma-separated groups to run (foundation, eye, models, sync, toolchain)')
     .option('--json <file>', 'write the report as JSON')
     .action(async (opts: { only?: string; json?: string }) => {
       const { benchCommand } = await import('./bench.ts');

@@ -1,5 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { benchFoundation } from '../../tools/bench/foundation.ts';
 import { type BenchReport, formatTable, type Metric, machineFacts } from '../../tools/bench/report.ts';
 import { BadInputError } from '../errors.ts';
@@ -9,8 +9,17 @@ const GROUPS: Record<string, () => Metric[] | Promise<Metric[]>> = {
   foundation: () => benchFoundation(),
   models: async () => (await import('../../tools/bench/models.ts')).benchModels(),
   eye: async () => (await import('../../tools/bench/eye.ts')).benchEye(),
+  // MAT, condensation and DEAL take minutes of training: their report is made by the toolchain
+  // (`cd tools/train && python3 -m reports.toolchain`) and read here.
+  toolchain: () => readToolchainReport(),
   sync: async () => (await import('../../sync/bench.ts')).benchSync(),
 };
+
+function readToolchainReport(): Metric[] {
+  const file = join(import.meta.dirname, '../../tools/train/reports/metrics.json');
+  if (!existsSync(file)) throw new BadInputError(`no toolchain report at ${file}: run python3 -m reports.toolchain`);
+  return JSON.parse(readFileSync(file, 'utf8')) as Metric[];
+}
 
 export async function benchCommand(options: { only?: string[]; json?: string }): Promise<number> {
   const names = options.only ?? Object.keys(GROUPS);

@@ -1,0 +1,142 @@
+"""A small standalone training loop that counts what training costs, with or without MAT.
+
+Reads top-down: config → data (tensors) → model → optimiser → loop → per-epoch record. It exists so that
+tests and the benchmark can compare MAT against full back-propagation on identical data, initial weights,
+batches and learning-rate schedule; the shared trainer takes the same ``MatController`` through its hooks.
+
+Compute is measured, not estimated: every forward pass is counted by :class:`FlopCounter`, and each backward
+pass is charged what autograd will do given which parameters and inputs require grad (see ``flops.py``).
+MAT's probes are charged to MAT. Wall time covers training steps and probes, not evaluation.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from glance_train.mat.controller import MatConfig, MatController
+from glance_train.mat.flops import FlopCounter, full_backward_flops
+
+
+@dataclass(frozen=True)
+class LoopConfig:
+    epochs: int = 12
+    batch_size: int = 64
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    seed: int = 0
+
+
+@dataclass
+class RunResult:
+    method: str
+    history: list[dict[str, float]] = field(default_factory=list)
+    """Per epoch: accuracy, train loss, cumulative GFLOPs (total, backward, probe), seconds, CPU seconds."""
+    full_bp_gflops: float = 0.0
+    """What full back-propagation would have spent on the same steps (forward + backward, no probes)."""
+    mat_log: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def final_accuracy(self) -> float:
+        return self.history[-1]["accuracy"]
+
+    @property
+    def gflops(self) -> float:
+        return self.history[-1]["gflops"]
+
+    @property
+    def seconds(self) -> float:
+        return self.history[-1]["seconds"]
+
+    def to_target(self, target: float) -> dict[str, float] | None:
+        """The first epoch's cumulative cost at which held-out accuracy reached ``target``, or None."""
+        for row in self.history:
+            if row["accuracy"] >= target:
+                return {"epoch": row["epoch"], "gflops": row["gflops"], "seconds": row["seconds"],
+                        "cpu_seconds": row["cpu_seconds"]}
+        return None
+
+    def summary(self) -> dict[str, Any]:
+        return {"method": self.method, "final_accuracy": self.final_accuracy, "gflops": self.gflops,
+                "full_bp_gflops": self.full_bp_gflops, "seconds": self.seconds, "history": self.history}
+
+
+def train(
+    model: nn.Module,
+    data: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor],
+    cfg: LoopConfig,
+    mat: MatConfig | None = None,
+) -> RunResult:
+    """Train ``model`` in place on ``data`` = (x_train, y_train, x_test, y_test); MAT if ``mat`` is given."""
+    x_train, y_train, x_test, y_test = data
+    gen = torch.Generator().manual_seed(cfg.seed)
+    steps_per_epoch = len(x_train) // cfg.batch_size
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch,
+                                                pct_start=0.15)
+    per_sample_full = full_backward_flops(model, x_train[:1])
+    counter = FlopCounter(model)
+    probe = x_train[torch.randperm(len(x_train), generator=gen)[:64]]
+    controller = MatController(model, probe, mat, counter=counter) if mat is not None else None
+    result = RunResult("mat" if mat is not None else "full-bp")
+    gflops = backward = 0.0
+    seconds = cpu = 0.0
+    try:
+        for epoch in range(1, cfg.epochs + 1):
+            model.train()
+            order = torch.randperm(len(x_train), generator=gen)
+            loss_sum = 0.0
+            t0, c0 = time.perf_counter(), time.process_time()
+            for s in range(steps_per_epoch):
+                idx = order[s * cfg.batch_size : (s + 1) * cfg.batch_size]
+                if controller is not None:
+                    controller.before_step()
+                loss = nn.functional.cross_entropy(model(x_train[idx]), y_train[idx])
+                opt.zero_grad(set_to_none=True)  # inactive modules keep grad None: Adam skips them
+                loss.backward()
+                opt.step()
+                sched.step()
+                if controller is not None:
+                    controller.after_step()
+                step = counter.take()
+                gflops += (step.forward + step.backward) / 1e9
+                backward += step.backward / 1e9
+                loss_sum += float(loss)
+            seconds += time.perf_counter() - t0
+            cpu += time.process_time() - c0
+            probe_g = probe_s = 0.0
+            if controller is not None:
+                probe_s = controller.probe_seconds
+                probe_g = (controller.probe_flops.forward + controller.probe_flops.backward) / 1e9
+                controller.end_epoch(epoch)
+            with counter.section("eval"):  # evaluation is not training compute
+                acc = accuracy(model, x_test, y_test)
+            counter.take("eval")
+            result.full_bp_gflops = epoch * steps_per_epoch * cfg.batch_size * (
+                per_sample_full.forward + per_sample_full.backward) / 1e9
+            result.history.append({
+                "epoch": epoch, "train_loss": loss_sum / steps_per_epoch, "accuracy": acc,
+                "gflops": gflops + probe_g, "backward_gflops": backward, "probe_gflops": probe_g,
+                "full_bp_gflops": result.full_bp_gflops, "seconds": seconds, "cpu_seconds": cpu,
+                "probe_seconds": probe_s,
+                "active_share": controller.log[-1]["active_share"] if controller is not None else 1.0,
+            })
+    finally:
+        counter.close()
+        if controller is not None:
+            controller.release()
+            result.mat_log = {"epochs": controller.log, "probes": controller.probes}
+    return result
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 512) -> float:
+    model.eval()
+    correct = 0
+    for i in range(0, len(x), batch):
+        correct += int((model(x[i : i + batch]).argmax(1) == y[i : i + batch]).sum())
+    return correct / len(x)
