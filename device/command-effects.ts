@@ -8,7 +8,8 @@ import type { CommandEffects } from '../sync/index.ts';
  */
 export interface EffectDeps {
   readonly capture: CaptureState;
-  readonly models: ModelRegistry;
+  /** The model registry, opened on first use. */
+  readonly models: () => Promise<ModelRegistry>;
   /** Starts a marker calibration in the running eye tracker; undefined when eye tracking is off. */
   readonly recalibrate: (() => void) | undefined;
   readonly sessionId: string;
@@ -30,11 +31,11 @@ export function commandEffects(deps: EffectDeps): CommandEffects {
     // Activates a version already in the models directory (put there by `glance flash`), through the
     // registry's checks: a refused model leaves the serving one in place, and the reply says why.
     installModel: async ({ name, version }) => {
-      const outcome = await deps.models.activate(name, version);
+      const outcome = await (await deps.models()).activate(name, version);
       return outcome.ok ? { activated: true } : { activated: false, reason: `${outcome.stage}: ${outcome.reason}` };
     },
     rollbackModel: async ({ name }) => {
-      const outcome = await deps.models.rollback(name);
+      const outcome = await (await deps.models()).rollback(name);
       if (!outcome.ok) throw new Error(`${outcome.stage}: ${outcome.reason}`);
       const [, version = ''] = outcome.model.split('@');
       return { name, version };

@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import { createEyeTrackingStages, readSessionIntrinsics, type SceneIntrinsics } from '../calibration/index.ts';
-import { ModelRegistry } from '../models/registry.ts';
-import { readTrustedKey } from '../models/signing.ts';
+import type { ModelRegistry } from '../models/registry.ts';
 import { CaptureState } from '../pipelines/snippets/capture-state.ts';
 import type { BatchWriter } from '../storage/batch-writer.ts';
 import { CameraIntrinsicsRepository } from '../storage/camera-intrinsics.ts';
@@ -55,7 +54,26 @@ export class Daemon {
   private pipeline: FramePipeline | undefined;
   private telemetry: BatchWriter<TelemetryRow> | undefined;
   private sync: SyncHandle | undefined;
-  private models: ModelRegistry | undefined;
+  /** Opened on the first model command: no stage of this build runs a model, and onnxruntime costs memory. */
+  private models: Promise<ModelRegistry> | undefined;
+  private openModels(): Promise<ModelRegistry> {
+    this.models ??= (async () => {
+      const { ModelRegistry } = await import('../models/registry.ts');
+      const { readTrustedKey } = await import('../models/signing.ts');
+      const { config, logger } = this.options;
+      const registry = new ModelRegistry({
+        config: config.models,
+        trustedKeys: config.models.trustedKeys.map((k) => readTrustedKey(k)),
+        store: new ModelRepository(this.db as Db),
+        log: logger,
+      });
+      await registry.start([]);
+      this.registry = registry;
+      return registry;
+    })();
+    return this.models;
+  }
+  private registry: ModelRegistry | undefined;
   private syncStats: RunSummary['sync'];
   private modelsInUse: string[] = [];
   private recalibrate: (() => void) | undefined;
@@ -79,18 +97,8 @@ export class Daemon {
       this.db = openDatabase(this.options.dbFile);
       return () => undefined; // closed by finish(), after the summary has counted the rows
     });
-    await this.asyncStep('models', async () => {
-      // No stage of this build runs a model, so none is loaded at start; the registry is here for the phone's
-      // model commands (activate, rollback), which load a version only after every check passes.
-      const models = new ModelRegistry({
-        config: config.models,
-        trustedKeys: config.models.trustedKeys.map((k) => readTrustedKey(k)),
-        store: new ModelRepository(this.db as Db),
-        log: logger,
-      });
-      await models.start([]);
-      this.models = models;
-      return () => models.close();
+    this.step('models', () => async () => {
+      await (await this.models)?.close();
     });
     this.step('session', () => {
       const sessions = new SessionRepository(this.db as Db);
@@ -150,11 +158,11 @@ export class Daemon {
           dbFile: this.options.dbFile,
           dataDir: config.device.dataDir,
           capture,
-          models: () => Object.fromEntries((this.models?.inUse() ?? []).map((m) => m.split('@') as [string, string])),
+          models: () => Object.fromEntries((this.registry?.inUse() ?? []).map((m) => m.split('@') as [string, string])),
         }),
         effects: commandEffects({
           capture,
-          models: this.models as ModelRegistry,
+          models: () => this.openModels(),
           recalibrate: this.recalibrate,
           sessionId: this.sessionId,
         }),
@@ -259,7 +267,7 @@ export class Daemon {
     for (const s of this.feed.status()) {
       if (s.state === 'failed' && s.lastError) this.errors.add(s.lastError);
     }
-    this.modelsInUse = this.models?.inUse() ?? [];
+    this.modelsInUse = this.registry?.inUse() ?? [];
     const stats = this.sync?.stats();
     if (stats)
       this.syncStats = { connected: stats.connected, pendingRecords: stats.outbox.pending, broker: stats.broker };

@@ -1,7 +1,6 @@
 import type { EyeTrackingConfig } from '../config.ts';
-import { CnnPupilDetector, type CnnRun } from './cnn-pupil-detector.ts';
 import { DarkPupilDetector } from './dark-pupil-detector.ts';
-import type { AsyncPupilDetector, PupilDetector } from './types.ts';
+import type { PupilDetector } from './types.ts';
 
 type DetectorConfig = EyeTrackingConfig['detector'];
 
@@ -20,21 +19,5 @@ export function createPupilDetector(config: DetectorConfig): PupilDetector {
         'eyeTracking.detector.type "cnn" runs only in the batched measurement path (tests, bench) for now: ' +
           'its inference is asynchronous and the live pupil stage is per-frame synchronous',
       );
-  }
-}
-
-/**
- * Either detector behind the batched, asynchronous interface, so both are measured on the same frames by the
- * same code. `run` is the model's inference (`(f) => registry.run(config.model, f)`), needed only for `cnn`.
- */
-export function createAsyncPupilDetector(config: DetectorConfig, run?: CnnRun): AsyncPupilDetector {
-  switch (config.type) {
-    case 'dark-pupil': {
-      const d = new DarkPupilDetector(config);
-      return { name: d.name, detectBatch: async (images) => images.map((img) => d.detect(img)) };
-    }
-    case 'cnn':
-      if (run === undefined) throw new Error('the cnn pupil detector needs the model registry (a run function)');
-      return new CnnPupilDetector(run, { inputSize: 64, minOpen: config.minOpen });
   }
 }

@@ -12,7 +12,8 @@ import { readSessionTruth, type SessionTruth } from '../../calibration/evaluatio
 import type { EyeId } from '../../calibration/gaze/gazer.ts';
 import { areaResize, CnnPupilDetector } from '../../calibration/pupil/cnn-pupil-detector.ts';
 import { openPupilModel, type PupilModel } from '../../calibration/pupil/cnn-pupil-model.ts';
-import { createAsyncPupilDetector, createPupilDetector } from '../../calibration/pupil/create-detector.ts';
+import { createAsyncPupilDetector } from '../../calibration/pupil/create-async-detector.ts';
+import { createPupilDetector } from '../../calibration/pupil/create-detector.ts';
 import type { GreyImage } from '../../calibration/pupil/types.ts';
 import { EyeTrackingContext } from '../../calibration/stages/context.ts';
 import { PupilStage } from '../../calibration/stages/pupil-stage.ts';

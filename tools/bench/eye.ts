@@ -10,7 +10,8 @@ import { createEyeTrackingStages, defaultEyeTrackingConfig, type EyeTrackingConf
 import { SceneCamera } from '../../calibration/intrinsics/scene-camera.ts';
 import { readSessionIntrinsics } from '../../calibration/intrinsics/session-intrinsics.ts';
 import { openPupilModel } from '../../calibration/pupil/cnn-pupil-model.ts';
-import { createAsyncPupilDetector, createPupilDetector } from '../../calibration/pupil/create-detector.ts';
+import { createAsyncPupilDetector } from '../../calibration/pupil/create-async-detector.ts';
+import { createPupilDetector } from '../../calibration/pupil/create-detector.ts';
 import { greyImageOf } from '../../calibration/pupil/grey-image.ts';
 import { PupilTracker } from '../../calibration/pupil/pupil-tracker.ts';
 import type { GreyImage } from '../../calibration/pupil/types.ts';
