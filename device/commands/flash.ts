@@ -16,7 +16,7 @@ export function registerFlashCommand(program: Command): void {
     .option('--trusted-key <pem>', 'trusted public key (repeatable)', (v: string, p: string[] = []) => [...p, v])
     .option('--db <file>', "the device's database")
     .action(async (src: string, flags: ModelsFlags) => {
-      const ctx = openModelsContext(flags);
+      const ctx = await openModelsContext(flags);
       try {
         process.exitCode = await installAndMaybeActivate(ctx, src, true);
       } finally {

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { type ModelsConfig, modelsConfigSchema } from '../../models/config.ts';
 import { ModelRejectedError } from '../../models/errors.ts';
-import { type LoadOutcome, ModelRegistry } from '../../models/registry.ts';
+import type { LoadOutcome, ModelRegistry } from '../../models/registry.ts';
 import type { ModelLog } from '../../models/session.ts';
 import { readTrustedKey, type TrustedKey } from '../../models/signing.ts';
 import { verifyModelDir } from '../../models/verify.ts';
@@ -61,10 +61,11 @@ export function loadTrustedKeys(files: readonly string[]): TrustedKey[] {
 }
 
 /** Refusals are printed by the commands; the log (stderr) carries the rest, e.g. an execution-provider fallback. */
-export function openModelsContext(
+/** Loads onnxruntime (through the registry) only when a models command runs, not at every CLI start. */
+export async function openModelsContext(
   flags: ModelsFlags,
   log: ModelLog = createLogger(process.env.GLANCE_LOG_LEVEL ?? 'warn'),
-): ModelsContext {
+): Promise<ModelsContext> {
   const file = readConfigFile(flags.config);
   const config: ModelsConfig = {
     ...file.models,
@@ -73,6 +74,7 @@ export function openModelsContext(
   };
   const trustedKeys = loadTrustedKeys(config.trustedKeys);
   const db = openDatabase(resolve(flags.db ?? file.db));
+  const { ModelRegistry } = await import('../../models/registry.ts');
   const registry = new ModelRegistry({ config, trustedKeys, store: new ModelRepository(db), log });
   return { config, trustedKeys, db, registry };
 }
@@ -134,7 +136,7 @@ function report(outcome: LoadOutcome): number {
 }
 
 async function withContext(flags: ModelsFlags, fn: (ctx: ModelsContext) => Promise<number> | number): Promise<void> {
-  const ctx = openModelsContext(flags);
+  const ctx = await openModelsContext(flags);
   try {
     process.exitCode = await fn(ctx);
   } finally {
