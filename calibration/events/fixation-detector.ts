@@ -1,3 +1,4 @@
+import type { FixationRow } from '../../storage/eye-events.ts';
 import type { SceneCamera } from '../intrinsics/scene-camera.ts';
 
 export interface FixationParams {
@@ -17,16 +18,8 @@ export interface GazePoint {
   readonly confidence: number;
 }
 
-export interface Fixation {
-  readonly startTNs: bigint;
-  readonly endTNs: bigint;
-  /** Centroid, scene pixels. */
-  readonly x: number;
-  readonly y: number;
-  readonly dispersionDeg: number;
-  readonly samples: number;
-  readonly confidence: number;
-}
+/** A fixation as the detector reports it: the stored row without its session (storage owns the shape). */
+export type Fixation = Omit<FixationRow, 'sessionId'>;
 
 interface Entry extends GazePoint {
   /** Horizontal and vertical visual angle of the sample, degrees. */

@@ -28,32 +28,7 @@ export function estimateEyeCentre(all: readonly PupilEllipse[]): EyeCentre | nul
   // pupils say where their axis points.
   const ellipses = binByPosition(all.filter((e) => e.minor <= MAX_RATIO * e.major));
   if (ellipses.length < 10) return null;
-  const n = ellipses.length;
-  const px = new Float64Array(n);
-  const py = new Float64Array(n);
-  const dx = new Float64Array(n);
-  const dy = new Float64Array(n);
-  const w0 = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const e = ellipses[i] as PupilEllipse;
-    const t = ((e.angleDeg + 90) * Math.PI) / 180; // the minor axis
-    px[i] = e.cx;
-    py[i] = e.cy;
-    dx[i] = Math.cos(t);
-    dy[i] = Math.sin(t);
-    const ratio = Math.min(1, e.minor / e.major);
-    w0[i] = 1 - ratio * ratio; // sin²θ: how clearly the ellipse shows its axis
-  }
-  let c: { x: number; y: number; spread: number } | null = null;
-  const w = Float64Array.from(w0);
-  for (let it = 0; it < IRLS_ITERATIONS; it++) {
-    c = crossing(px, py, dx, dy, w);
-    if (c === null) return null;
-    for (let i = 0; i < n; i++) {
-      const d = lineDistance(c.x, c.y, px[i] as number, py[i] as number, dx[i] as number, dy[i] as number);
-      w[i] = (w0[i] as number) * (d <= HUBER_PX ? 1 : HUBER_PX / d);
-    }
-  }
+  const c = robustCrossing(minorAxisLines(ellipses, [0, 0]));
   if (c === null) return null;
   const radii: number[] = [];
   for (const e of ellipses) {
@@ -62,7 +37,7 @@ export function estimateEyeCentre(all: readonly PupilEllipse[]): EyeCentre | nul
   }
   radii.sort((a, b) => a - b);
   const radiusPx = radii.length > 0 ? (radii[radii.length >> 1] as number) : Number.NaN;
-  return { x: c.x, y: c.y, radiusPx, spread: c.spread, samples: n };
+  return { x: c.x, y: c.y, radiusPx, spread: c.spread, samples: ellipses.length };
 }
 
 const BIN_PX = 2;
@@ -107,33 +82,56 @@ export function estimateCentreShift(
 ): { dx: number; dy: number; spread: number; samples: number } | null {
   const ellipses = binByPosition(all.filter((e) => e.minor <= MAX_RATIO * e.major));
   if (ellipses.length < 10) return null;
+  const c = robustCrossing(minorAxisLines(ellipses, reference), ridge);
+  return c === null ? null : { dx: c.x, dy: c.y, spread: c.spread, samples: ellipses.length };
+}
+
+interface AxisLines {
+  readonly px: Float64Array;
+  readonly py: Float64Array;
+  readonly dx: Float64Array;
+  readonly dy: Float64Array;
+  /** sin²θ of each ellipse: how clearly it shows its axis. */
+  readonly w0: Float64Array;
+}
+
+/** Each ellipse's minor axis as a line through its centre (relative to `origin`): they meet at the eyeball centre. */
+function minorAxisLines(ellipses: readonly PupilEllipse[], origin: readonly [number, number]): AxisLines {
   const n = ellipses.length;
-  const px = new Float64Array(n);
-  const py = new Float64Array(n);
-  const dx = new Float64Array(n);
-  const dy = new Float64Array(n);
-  const w0 = new Float64Array(n);
+  const lines = {
+    px: new Float64Array(n),
+    py: new Float64Array(n),
+    dx: new Float64Array(n),
+    dy: new Float64Array(n),
+    w0: new Float64Array(n),
+  };
   for (let i = 0; i < n; i++) {
     const e = ellipses[i] as PupilEllipse;
-    const t = ((e.angleDeg + 90) * Math.PI) / 180;
-    px[i] = e.cx - reference[0];
-    py[i] = e.cy - reference[1];
-    dx[i] = Math.cos(t);
-    dy[i] = Math.sin(t);
+    const t = ((e.angleDeg + 90) * Math.PI) / 180; // the minor axis
+    lines.px[i] = e.cx - origin[0];
+    lines.py[i] = e.cy - origin[1];
+    lines.dx[i] = Math.cos(t);
+    lines.dy[i] = Math.sin(t);
     const ratio = Math.min(1, e.minor / e.major);
-    w0[i] = 1 - ratio * ratio;
+    lines.w0[i] = 1 - ratio * ratio;
   }
+  return lines;
+}
+
+/** The lines' crossing, re-weighted a few times with a Huber loss so that stray ellipses lose their pull. */
+function robustCrossing(lines: AxisLines, ridge?: number): { x: number; y: number; spread: number } | null {
+  const { px, py, dx, dy, w0 } = lines;
   const w = Float64Array.from(w0);
   let c: { x: number; y: number; spread: number } | null = null;
   for (let it = 0; it < IRLS_ITERATIONS; it++) {
     c = crossing(px, py, dx, dy, w, ridge);
     if (c === null) return null;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < px.length; i++) {
       const d = lineDistance(c.x, c.y, px[i] as number, py[i] as number, dx[i] as number, dy[i] as number);
       w[i] = (w0[i] as number) * (d <= HUBER_PX ? 1 : HUBER_PX / d);
     }
   }
-  return c === null ? null : { dx: c.x, dy: c.y, spread: c.spread, samples: n };
+  return c;
 }
 
 /** Weighted least-squares point nearest to all lines (p_i + t·d_i), optionally pulled towards the origin. */
