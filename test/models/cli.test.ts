@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
@@ -9,6 +8,7 @@ import { registerModelsCommand } from '../../device/commands/models.ts';
 import { registerKeygenCommand, registerSignCommand } from '../../device/commands/sign.ts';
 import { registerTrainCommand } from '../../device/commands/train.ts';
 import { exitCodeFor, messageOf } from '../../device/errors.ts';
+import { glance as glanceCli } from '../helpers/cli.ts';
 import { FIXTURES, readManifest, tmpModels } from './helpers.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -112,15 +112,8 @@ describe('glance keygen / sign / models / flash', () => {
   it('train checks its arguments and passes the toolchain’s exit code through', async () => {
     expect((await glance(['train', 'pupil', '--world-size', '0'])).status).toBe(2);
     expect((await glance(['models', 'activate', 'pupil'])).status).toBe(2); // missing <version>
-    // The real process boundary once: tsx → commander → python (exit 2 from the toolchain, message on stderr).
-    const r = spawnSync(
-      join(ROOT, 'node_modules/.bin/tsx'),
-      [join(import.meta.dirname, 'cli-entry.ts'), 'train', 'no-such-model'],
-      {
-        encoding: 'utf8',
-        cwd: ROOT,
-      },
-    );
+    // The real process boundary once: bin/glance → commander → python (exit 2 from the toolchain, message on stderr).
+    const r = glanceCli(['train', 'no-such-model']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/no experiment 'no-such-model'/);
   });
