@@ -211,7 +211,7 @@ export class Daemon {
       this.metrics.stage('decode').record(performance.now() - waitStart);
       if (serialReplay?.due(frame.tNs)) await serialReplay.until(frame.tNs);
       recording?.onFrame(frame);
-      this.process(pipeline, frame);
+      await this.process(pipeline, frame);
       if (this.stopRequested) break;
       // In fast replay the decoder keeps the loop busy; give signals and timers a turn now and then.
       if (++yieldCounter % 256 === 0) {
@@ -253,9 +253,9 @@ export class Daemon {
     return (this.inputs as Inputs).feed;
   }
 
-  private process(pipeline: FramePipeline, frame: Frame): void {
+  private async process(pipeline: FramePipeline, frame: Frame): Promise<void> {
     try {
-      pipeline.handle(frame);
+      await pipeline.handle(frame);
     } catch (error) {
       this.errors.add(`${frame.stream}#${frame.index}: ${error instanceof Error ? error.message : String(error)}`);
       this.options.logger.error({ err: error, stream: frame.stream, index: frame.index }, 'frame failed');

@@ -11,10 +11,14 @@ import type { FramePairer, PairedScene } from './pairing.ts';
  */
 export interface Stage {
   readonly name: string;
-  onEyeFrame?(frame: Frame): void;
-  onScene?(paired: PairedScene): void;
+  /**
+   * A stage may answer with a promise (a model's inference runs on onnxruntime's threads); the pipeline awaits it
+   * before the next stage, so stages stay in order and a frame's pixels live until every stage is done with them.
+   */
+  onEyeFrame?(frame: Frame): void | Promise<void>;
+  onScene?(paired: PairedScene): void | Promise<void>;
   /** Called once at the end of input so a stage can close what it holds open. */
-  finish?(): void;
+  finish?(): void | Promise<void>;
 }
 
 export interface FrameCounts {
@@ -38,36 +42,61 @@ export class FramePipeline {
     private readonly stages: readonly Stage[] = [],
   ) {}
 
-  handle(frame: Frame): void {
+  /**
+   * Runs one frame through the stages. Synchronous stages cost no extra turn of the event loop: the returned
+   * promise is already settled unless some stage was asynchronous.
+   */
+  async handle(frame: Frame): Promise<void> {
     this.counts[frame.stream].read++;
     if (frame.stream !== 'scene') {
-      for (const stage of this.stages) {
-        if (stage.onEyeFrame) this.metrics.time(stage.name, () => stage.onEyeFrame?.(frame));
+      try {
+        for (const stage of this.stages) {
+          if (stage.onEyeFrame) await this.timed(stage.name, () => stage.onEyeFrame?.(frame));
+        }
+      } catch (error) {
+        frame.mat.release();
+        throw error;
       }
       this.metrics.time('store', () =>
         this.frameRows.add({ sessionId: this.sessionId, stream: frame.stream, index: frame.index, tNs: frame.tNs }),
       );
       this.counts[frame.stream].processed++;
     }
-    this.emit(this.metrics.time('pairing', () => this.pairer.push(frame)));
+    await this.emit(this.metrics.time('pairing', () => this.pairer.push(frame)));
     if (frame.stream !== 'scene') frame.mat.release();
   }
 
   /** A stream that ended early stops holding scene frames back. */
-  streamEnded(stream: StreamName): void {
-    if (stream !== 'scene') this.emit(this.pairer.endEye(stream));
+  async streamEnded(stream: StreamName): Promise<void> {
+    if (stream !== 'scene') await this.emit(this.pairer.endEye(stream));
   }
 
-  finish(): void {
-    this.emit(this.pairer.flush());
-    for (const stage of this.stages) stage.finish?.();
+  async finish(): Promise<void> {
+    await this.emit(this.pairer.flush());
+    for (const stage of this.stages) await stage.finish?.();
     this.frameRows.flush();
   }
 
-  private emit(paired: PairedScene[]): void {
-    for (const p of paired) {
-      for (const stage of this.stages) {
-        if (stage.onScene) this.metrics.time(stage.name, () => stage.onScene?.(p));
+  /** Times a stage call, including the wait for its promise when it returns one. */
+  private timed(name: string, fn: () => void | Promise<void>): void | Promise<void> {
+    const start = performance.now();
+    const result = fn();
+    if (!(result instanceof Promise)) {
+      this.metrics.stage(name).record(performance.now() - start);
+      return;
+    }
+    return result.finally(() => this.metrics.stage(name).record(performance.now() - start));
+  }
+
+  private async emit(paired: PairedScene[]): Promise<void> {
+    for (const [i, p] of paired.entries()) {
+      try {
+        for (const stage of this.stages) {
+          if (stage.onScene) await this.timed(stage.name, () => stage.onScene?.(p));
+        }
+      } catch (error) {
+        for (const rest of paired.slice(i)) rest.scene.mat.release();
+        throw error;
       }
       this.metrics.time('store', () =>
         this.frameRows.add({

@@ -38,9 +38,9 @@ export async function replayThroughStages(sessionDir: string, sessionId: string,
   const metrics = new MetricsRegistry();
   const pipeline = new FramePipeline(sessionId, new FramePairer(eyes, 20), frameWriter(db), metrics, stages);
   try {
-    for await (const frame of replay.frames()) pipeline.handle(frame);
-    for (const e of eyes) pipeline.streamEnded(e);
-    pipeline.finish();
+    for await (const frame of replay.frames()) await pipeline.handle(frame);
+    for (const e of eyes) await pipeline.streamEnded(e);
+    await pipeline.finish();
   } finally {
     replay.close();
   }
