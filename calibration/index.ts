@@ -8,6 +8,7 @@
  *
  * Order matters: these stages come before any stage that reads gaze_samples, and in the order returned.
  */
+import type { GazeTrack } from '../device/gaze-track.ts';
 import type { Logger } from '../device/logger.ts';
 import type { Stage } from '../device/pipeline.ts';
 import type { Db } from '../storage/db.ts';
@@ -29,6 +30,8 @@ export interface EyeTrackingDeps {
   readonly logger: Logger;
   /** Scene-camera intrinsics when the caller knows them (a recorded session's `sceneCamera`). */
   readonly sceneCamera?: SceneIntrinsics;
+  /** Receives every gaze point for the stages that come after eye tracking. */
+  readonly track?: GazeTrack;
 }
 
 /** The eye-tracking stages, in pipeline order: pupil → gaze → eye-events. Empty when disabled. */

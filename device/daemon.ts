@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { createEyeTrackingStages, readSessionIntrinsics, type SceneIntrinsics } from '../calibration/index.ts';
+import { readSessionIntrinsics, type SceneIntrinsics } from '../calibration/index.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 import { CaptureState } from '../pipelines/snippets/capture-state.ts';
 import type { BatchWriter } from '../storage/batch-writer.ts';
@@ -25,6 +25,7 @@ import { MetricsRegistry } from './metrics.ts';
 import { FramePairer } from './pairing.ts';
 import { FramePipeline } from './pipeline.ts';
 import { telemetryRowOf } from './serial/telemetry-sink.ts';
+import { buildStages } from './stages.ts';
 import type { RunSummary } from './summary.ts';
 
 export interface DaemonOptions {
@@ -54,7 +55,7 @@ export class Daemon {
   private pipeline: FramePipeline | undefined;
   private telemetry: BatchWriter<TelemetryRow> | undefined;
   private sync: SyncHandle | undefined;
-  /** Opened on the first model command: no stage of this build runs a model, and onnxruntime costs memory. */
+  /** Opened on first use (a stage that runs a model, or a model command): onnxruntime costs memory. */
   private models: Promise<ModelRegistry> | undefined;
   private openModels(): Promise<ModelRegistry> {
     this.models ??= (async () => {
@@ -115,15 +116,16 @@ export class Daemon {
       });
       return () => sessions.end(this.sessionId, 'completed');
     });
-    this.step('pipeline', () => {
+    await this.asyncStep('pipeline', async () => {
       const eyes = this.feed.streams.filter((s): s is 'eye0' | 'eye1' => s !== 'scene');
       const pairer = new FramePairer(eyes, config.pipeline.pairingMaxSkewMs);
       const rows = frameWriter(this.db as Db, config.storage.batchSize);
-      const stages = createEyeTrackingStages({
+      const { stages } = await buildStages({
         db: this.db as Db,
         sessionId: this.sessionId,
-        config: config.eyeTracking,
+        config,
         logger,
+        models: () => this.openModels(),
         ...this.sceneIntrinsics(),
       });
       this.pipeline = new FramePipeline(this.sessionId, pairer, rows, this.metrics, stages);

@@ -1,4 +1,5 @@
 import type { Frame } from '../../device/frames.ts';
+import type { GazeTrack } from '../../device/gaze-track.ts';
 import type { Logger } from '../../device/logger.ts';
 import type { PairedScene } from '../../device/pairing.ts';
 import type { Stage } from '../../device/pipeline.ts';
@@ -23,6 +24,8 @@ export interface GazeStageDeps {
   readonly logger: Logger;
   readonly sceneCamera?: SceneIntrinsics;
   readonly context: EyeTrackingContext;
+  /** Where later stages (attention, emotion, snippets) read the gaze from. */
+  readonly track?: GazeTrack;
 }
 
 /**
@@ -188,5 +191,6 @@ export class GazeStage implements Stage {
       pupilDiameterPx: s.ellipse.major,
     });
     this.deps.context.queueGaze({ tNs: s.tNs, x: gaze.point.x, y: gaze.point.y, confidence, source: gaze.source });
+    this.deps.track?.push({ tNs: s.tNs, x: gaze.point.x, y: gaze.point.y, confidence });
   }
 }
