@@ -1,5 +1,6 @@
 import { createEyeTrackingStages, type SceneIntrinsics } from '../calibration/index.ts';
 import type { ModelRegistry } from '../models/registry.ts';
+import type { MomentEvent } from '../pipelines/snippets/recorder.ts';
 import type { Db } from '../storage/db.ts';
 import type { Config } from './config.ts';
 import { GazeTrack } from './gaze-track.ts';
@@ -17,9 +18,43 @@ export interface StageDeps {
   readonly models: () => Promise<ModelRegistry>;
 }
 
+/** The region the wearer attends to at a scene frame, as the attention stage estimated it. */
+export interface AttendedRegion {
+  readonly tNs: bigint;
+  /** x, y, w, h in scene pixels. */
+  readonly box: readonly [number, number, number, number];
+  readonly score: number;
+  /** The attention event this frame belongs to, when it is inside one. */
+  readonly eventId: number | null;
+}
+
+/** The attention stage's latest output, for stages after it (emotion cause, faces, snippet crops). */
+export interface AttentionView {
+  latest(): AttendedRegion | null;
+}
+
+/**
+ * Moments worth a snippet (attention episodes, strong emotions): stages emit, the snippet recorder listens.
+ * Listeners run synchronously in emit order, so a moment reaches the recorder before the next frame does.
+ */
+export class MomentBus {
+  private readonly listeners: ((m: MomentEvent) => void)[] = [];
+
+  subscribe(listener: (m: MomentEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  emit(moment: MomentEvent): void {
+    for (const l of this.listeners) l(moment);
+  }
+}
+
 /** What the stages share along one pipeline; each later stage reads what an earlier one wrote. */
 export interface StageContext {
   readonly gaze: GazeTrack;
+  readonly moments: MomentBus;
+  /** Set when the attention stage runs. */
+  attention?: AttentionView;
 }
 
 /**
@@ -27,7 +62,7 @@ export interface StageContext {
  * reads it (attention, emotion, snippets) sees the same frame.
  */
 export async function buildStages(deps: StageDeps): Promise<{ stages: Stage[]; context: StageContext }> {
-  const context: StageContext = { gaze: new GazeTrack() };
+  const context: StageContext = { gaze: new GazeTrack(), moments: new MomentBus() };
   const stages: Stage[] = [
     ...createEyeTrackingStages({
       db: deps.db,
