@@ -31,9 +31,7 @@ const darkPupilSchema = z.strictObject({
 const cnnSchema = z.strictObject({
   type: z
     .literal('cnn')
-    .describe(
-      "learnt detector: the models registry's `pupil` network (onnxruntime); measured beside dark-pupil, not yet run by the live pupil stage",
-    ),
+    .describe("learnt detector: the models registry's `pupil` network (onnxruntime), one inference per eye frame"),
   model: z
     .string()
     .regex(/^[a-z][a-z0-9-]{0,63}$/)

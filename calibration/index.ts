@@ -14,6 +14,7 @@ import type { Stage } from '../device/pipeline.ts';
 import type { Db } from '../storage/db.ts';
 import type { EyeTrackingConfig } from './config.ts';
 import type { SceneIntrinsics } from './intrinsics/scene-camera.ts';
+import type { AsyncPupilDetector } from './pupil/types.ts';
 import { EyeTrackingContext } from './stages/context.ts';
 import { EyeEventsStage } from './stages/eye-events-stage.ts';
 import { GazeStage } from './stages/gaze-stage.ts';
@@ -32,6 +33,8 @@ export interface EyeTrackingDeps {
   readonly sceneCamera?: SceneIntrinsics;
   /** Receives every gaze point for the stages that come after eye tracking. */
   readonly track?: GazeTrack;
+  /** The learnt pupil detector, when `detector.type` is `cnn` (built by the caller, who holds the registry). */
+  readonly learntPupil?: AsyncPupilDetector;
 }
 
 /** The eye-tracking stages, in pipeline order: pupil → gaze → eye-events. Empty when disabled. */
@@ -39,7 +42,7 @@ export function createEyeTrackingStages(deps: EyeTrackingDeps): Stage[] {
   if (!deps.config.enabled) return [];
   const context = new EyeTrackingContext();
   return [
-    new PupilStage(deps.config, context),
+    new PupilStage(deps.config, context, deps.learntPupil),
     new GazeStage({ ...deps, context }),
     new EyeEventsStage(deps.db, deps.sessionId, deps.config, context),
   ];

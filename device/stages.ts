@@ -63,15 +63,44 @@ export interface StageContext {
  */
 export async function buildStages(deps: StageDeps): Promise<{ stages: Stage[]; context: StageContext }> {
   const context: StageContext = { gaze: new GazeTrack(), moments: new MomentBus() };
+  const eyeTracking = deps.config.eyeTracking;
+  const detector = eyeTracking.detector;
   const stages: Stage[] = [
     ...createEyeTrackingStages({
       db: deps.db,
       sessionId: deps.sessionId,
-      config: deps.config.eyeTracking,
+      config: eyeTracking,
       logger: deps.logger,
       track: context.gaze,
       ...(deps.sceneCamera ? { sceneCamera: deps.sceneCamera } : {}),
+      ...(eyeTracking.enabled && detector.type === 'cnn'
+        ? { learntPupil: await learntPupilDetector(deps, detector.model, detector.minOpen) }
+        : {}),
     }),
   ];
   return { stages, context };
+}
+
+/**
+ * Inference through the registry for `name`, loading its preferred version first when nothing serves it yet.
+ * A model that cannot be loaded stops the start with the registry's reason (a stage without its model is absent,
+ * never a stand-in).
+ */
+export async function modelRunner(deps: StageDeps, name: string): Promise<ModelRun> {
+  const registry = await deps.models();
+  if (!registry.servingModel(name)) {
+    const [outcome] = await registry.start([name]);
+    if (outcome === undefined) throw new Error(`model ${name}: no version of it in ${registry.dir}`);
+    if (!outcome.ok) throw new Error(`model ${outcome.model}: refused at ${outcome.stage}: ${outcome.reason}`);
+  }
+  return (feeds) => registry.run(name, feeds);
+}
+
+export type ModelRun = (feeds: Parameters<ModelRegistry['run']>[1]) => ReturnType<ModelRegistry['run']>;
+
+async function learntPupilDetector(deps: StageDeps, model: string, minOpen: number) {
+  // Imported here so a daemon on the classical detector never loads onnxruntime.
+  const { createAsyncPupilDetector } = await import('../calibration/pupil/create-async-detector.ts');
+  const run = await modelRunner(deps, model);
+  return createAsyncPupilDetector({ type: 'cnn', model, minOpen }, run);
 }

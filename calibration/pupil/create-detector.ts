@@ -5,10 +5,9 @@ import type { PupilDetector } from './types.ts';
 type DetectorConfig = EyeTrackingConfig['detector'];
 
 /**
- * The configured detector back-end for the synchronous per-frame stage; one instance per eye stream (detectors
- * keep scratch buffers). The `cnn` detector is asynchronous (onnxruntime's `run` returns a promise) and the
- * stages hand each frame's pupil to the gaze stage within that frame, so it is refused here with the reason,
- * at start rather than on the first frame: use `createAsyncPupilDetector`.
+ * The classical detector back-end; one instance per eye stream (detectors keep scratch buffers). The `cnn`
+ * detector needs the model registry and answers with a promise: the daemon builds it with
+ * `createAsyncPupilDetector` (device/stages.ts); a caller without a registry gets this refusal, at start.
  */
 export function createPupilDetector(config: DetectorConfig): PupilDetector {
   switch (config.type) {
@@ -16,8 +15,8 @@ export function createPupilDetector(config: DetectorConfig): PupilDetector {
       return new DarkPupilDetector(config);
     case 'cnn':
       throw new Error(
-        'eyeTracking.detector.type "cnn" runs only in the batched measurement path (tests, bench) for now: ' +
-          'its inference is asynchronous and the live pupil stage is per-frame synchronous',
+        'eyeTracking.detector.type "cnn" needs the model registry, which only the daemon (glance run) and the ' +
+          'benchmarks open; use the dark-pupil detector here',
       );
   }
 }

@@ -176,10 +176,10 @@ describe('detector config', () => {
     expect(eyeTrackingConfigSchema.safeParse({ detector: { type: 'cnn', rays: 32 } }).success).toBe(false);
   });
 
-  it('the live per-frame stage refuses cnn at construction, with the reason; the batched path needs a run', () => {
+  it('without the registry the cnn detector is refused at construction, with the reason', () => {
     const config = eyeTrackingConfigSchema.parse({ detector: { type: 'cnn' } });
-    expect(() => createPupilDetector(config.detector)).toThrow(/asynchronous/);
-    expect(() => new PupilStage(config, new EyeTrackingContext())).toThrow(/measurement path/);
+    expect(() => createPupilDetector(config.detector)).toThrow(/needs the model registry/);
+    expect(() => new PupilStage(config, new EyeTrackingContext())).toThrow(/needs the model registry/);
     expect(() => createAsyncPupilDetector(config.detector)).toThrow(/registry/);
     expect(createPupilDetector(defaultEyeTrackingConfig().detector).name).toBe('dark-pupil');
   });
