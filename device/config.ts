@@ -4,6 +4,8 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { eyeTrackingConfigSchema } from '../calibration/config.ts';
 import { modelsConfigSchema } from '../models/config.ts';
+import { attentionConfigSchema } from '../pipelines/attention/config.ts';
+import { snippetsConfigSchema } from '../pipelines/snippets/config.ts';
 import { syncConfigSchema } from '../sync/config.ts';
 import { BadInputError, messageOf } from './errors.ts';
 
@@ -80,6 +82,8 @@ export const configSchema = z.strictObject({
     .default({ pairingMaxSkewMs: 20, queueDepth: 8 }),
   models: modelsConfigSchema.describe('the model registry: directory, trusted signing keys, execution providers'),
   eyeTracking: eyeTrackingConfigSchema.prefault({}).describe('pupil detection, gaze mapping, fixations and blinks'),
+  attention: attentionConfigSchema.describe('MemX attention (TVA) on the scene stream: what the wearer attends to'),
+  snippets: snippetsConfigSchema.describe('compact clips of attended moments, pre/post capture, disk budget'),
   sync: z
     .union([z.literal(false), syncConfigSchema])
     .prefault({})

@@ -77,6 +77,7 @@ export class Daemon {
   private registry: ModelRegistry | undefined;
   private syncStats: RunSummary['sync'];
   private modelsInUse: string[] = [];
+  private stageStats: Record<string, Record<string, number>> = {};
   private recalibrate: (() => void) | undefined;
   private peakRss = 0;
   private sessionId = '';
@@ -126,6 +127,8 @@ export class Daemon {
         config,
         logger,
         models: () => this.openModels(),
+        modelsInUse: () => this.registry?.inUse() ?? [],
+        capture: this.capture(),
         ...this.sceneIntrinsics(),
       });
       this.pipeline = new FramePipeline(this.sessionId, pairer, rows, this.metrics, stages);
@@ -148,7 +151,7 @@ export class Daemon {
     await this.asyncStep('sync', async () => {
       if (config.sync === false) return () => undefined;
       const db = this.db as Db;
-      const capture = new CaptureState(new DeviceState(db));
+      const capture = this.capture();
       const snippets = new SnippetRepository(db, config.device.dataDir);
       const sync = await startSync({
         db,
@@ -251,6 +254,13 @@ export class Daemon {
     return stored ? { sceneCamera: { cameraMatrix: stored.cameraMatrix, distCoeffs: stored.distCoeffs } } : {};
   }
 
+  /** One capture state for the recorder and the phone's status, so a block the recorder sets is what status shows. */
+  private captureState: CaptureState | undefined;
+  private capture(): CaptureState {
+    this.captureState ??= new CaptureState(new DeviceState(this.db as Db));
+    return this.captureState;
+  }
+
   private get feed() {
     return (this.inputs as Inputs).feed;
   }
@@ -274,6 +284,8 @@ export class Daemon {
     if (stats)
       this.syncStats = { connected: stats.connected, pendingRecords: stats.outbox.pending, broker: stats.broker };
     await this.stopAll();
+    // After the stop: stages finish their last episode or clip in finish().
+    this.stageStats = this.pipeline?.stageStats() ?? {};
     const recordingError = this.inputs?.recording?.error;
     if (recordingError) this.errors.add(recordingError);
     const summary = this.summarise(wallS);
@@ -301,6 +313,7 @@ export class Daemon {
       frames,
       fps,
       stages: this.metrics.summary(),
+      stageStats: this.stageStats,
       records: this.countRecords(),
       errors: this.errors.summary(),
       models: this.modelsInUse,
@@ -314,7 +327,15 @@ export class Daemon {
   private countRecords(): Record<string, number> {
     const db = this.db as Db;
     const out: Record<string, number> = {};
-    for (const table of ['frames', 'gaze_samples', 'fixations', 'blinks', 'telemetry']) {
+    for (const table of [
+      'frames',
+      'gaze_samples',
+      'fixations',
+      'blinks',
+      'telemetry',
+      'attention_events',
+      'snippets',
+    ]) {
       out[table] = db
         .prepare(`SELECT COUNT(*) FROM ${table} WHERE session_id = ?`)
         .pluck()

@@ -19,6 +19,8 @@ export interface Stage {
   onScene?(paired: PairedScene): void | Promise<void>;
   /** Called once at the end of input so a stage can close what it holds open. */
   finish?(): void | Promise<void>;
+  /** What the run summary reports for this stage beyond its timing (e.g. the share of frames a model ran on). */
+  stats?(): Record<string, number>;
 }
 
 export interface FrameCounts {
@@ -64,6 +66,16 @@ export class FramePipeline {
     }
     await this.emit(this.metrics.time('pairing', () => this.pairer.push(frame)));
     if (frame.stream !== 'scene') frame.mat.release();
+  }
+
+  /** Each stage's own figures, for the run summary. */
+  stageStats(): Record<string, Record<string, number>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (const stage of this.stages) {
+      const s = stage.stats?.();
+      if (s) out[stage.name] = s;
+    }
+    return out;
   }
 
   /** A stream that ended early stops holding scene frames back. */

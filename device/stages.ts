@@ -1,7 +1,11 @@
 import { createEyeTrackingStages, type SceneIntrinsics } from '../calibration/index.ts';
 import type { ModelRegistry } from '../models/registry.ts';
-import type { MomentEvent } from '../pipelines/snippets/recorder.ts';
+import type { CaptureState } from '../pipelines/snippets/capture-state.ts';
+import { retentionPolicyOf } from '../pipelines/snippets/config.ts';
+import { type MomentEvent, SnippetRecorder } from '../pipelines/snippets/recorder.ts';
+import { SnippetStage } from '../pipelines/snippets/snippet-stage.ts';
 import type { Db } from '../storage/db.ts';
+import { SnippetRepository } from '../storage/snippets.ts';
 import type { Config } from './config.ts';
 import { GazeTrack } from './gaze-track.ts';
 import type { Logger } from './logger.ts';
@@ -16,6 +20,10 @@ export interface StageDeps {
   readonly sceneCamera?: SceneIntrinsics;
   /** Opens the model registry on first use: a build whose stages run no model never loads onnxruntime. */
   readonly models: () => Promise<ModelRegistry>;
+  /** name@version of every model serving now, for the records that carry them. */
+  readonly modelsInUse: () => readonly string[];
+  /** Pause/resume and recording blocks; snippets are written only while it allows. */
+  readonly capture: CaptureState;
 }
 
 /** The region the wearer attends to at a scene frame, as the attention stage estimated it. */
@@ -24,7 +32,7 @@ export interface AttendedRegion {
   /** x, y, w, h in scene pixels. */
   readonly box: readonly [number, number, number, number];
   readonly score: number;
-  /** The attention event this frame belongs to, when it is inside one. */
+  /** Ordinal (1, 2, …) of the attention episode this frame belongs to in the session, when it is inside one. */
   readonly eventId: number | null;
 }
 
@@ -78,7 +86,60 @@ export async function buildStages(deps: StageDeps): Promise<{ stages: Stage[]; c
         : {}),
     }),
   ];
+  if (deps.config.attention.enabled) stages.push(await attentionStage(deps, context));
+  if (deps.config.snippets.enabled) stages.push(snippetStage(deps, context));
   return { stages, context };
+}
+
+async function attentionStage(deps: StageDeps, context: StageContext): Promise<Stage> {
+  // Imported here: the attention stage loads onnxruntime, which a build without it should not pay for.
+  const { createAttentionStage } = await import('../pipelines/attention/index.ts');
+  const { attention } = deps.config;
+  const run = await modelRunner(deps, attention.model);
+  const stage = createAttentionStage({
+    db: deps.db,
+    sessionId: deps.sessionId,
+    config: attention,
+    registry: await deps.models(),
+    run,
+    gaze: context.gaze,
+    moments: context.moments,
+    logger: deps.logger,
+  });
+  context.attention = stage.view;
+  return stage;
+}
+
+function snippetStage(deps: StageDeps, context: StageContext): Stage {
+  const c = deps.config.snippets;
+  const a = deps.config.attention;
+  // Scene frames until an attention episode is confirmed, which it is dated back over.
+  const lag = a.enabled ? (a.startFrames * a.everyNthFrame) / c.fps : 0;
+  let anchor: { tNs: bigint; wallMs: number } | undefined;
+  const recorder = new SnippetRecorder({
+    settings: {
+      preSeconds: c.preSeconds,
+      postSeconds: c.postSeconds,
+      maxSeconds: c.maxSeconds,
+      width: c.width,
+      fps: c.fps,
+      crop: c.gazeCrop,
+      momentLagSeconds: lag,
+      retention: retentionPolicyOf(c.retention),
+    },
+    dataDir: deps.config.device.dataDir,
+    sessionId: deps.sessionId,
+    repo: new SnippetRepository(deps.db, deps.config.device.dataDir),
+    capture: deps.capture,
+    logger: deps.logger,
+    // The frame clock is monotonic (or a recording's own); wall time is anchored at the first frame asked about.
+    wallMsAt: (tNs) => {
+      anchor ??= { tNs, wallMs: Date.now() };
+      return anchor.wallMs + Number(tNs - anchor.tNs) / 1e6;
+    },
+    models: deps.modelsInUse,
+  });
+  return new SnippetStage(recorder, context);
 }
 
 /**

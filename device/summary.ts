@@ -13,6 +13,8 @@ export interface RunSummary {
   readonly frames: Record<string, { read: number; processed: number; dropped: number }>;
   readonly fps: Record<string, number>;
   readonly stages: Record<string, ReturnType<StageMetrics['summary']>>;
+  /** Figures stages report about themselves (attention: frames scored, episodes; snippets: clips, bytes…). */
+  readonly stageStats: Record<string, Record<string, number>>;
   readonly records: Record<string, number>;
   readonly errors: { count: number; first: string[] };
   readonly models: string[];
@@ -39,6 +41,13 @@ export function formatSummary(s: RunSummary): string {
   }
   for (const [stage, m] of Object.entries(s.stages)) {
     lines.push(`  stage ${stage.padEnd(10)} n=${m.count} p50=${m.p50Ms} ms p99=${m.p99Ms} ms`);
+  }
+  for (const [stage, st] of Object.entries(s.stageStats)) {
+    lines.push(
+      `  ${stage.padEnd(16)} ${Object.entries(st)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}`,
+    );
   }
   lines.push(
     `  records ${Object.entries(s.records)

@@ -16,7 +16,21 @@ export interface SnippetSettings {
   /** Clip width in pixels (height follows the scene's aspect ratio). */
   readonly width: number;
   readonly fps: number;
+  /** How long after its start a moment may be reported (dated back to its start); the pre-capture covers it. */
+  readonly momentLagSeconds?: number;
+  /** Fraction of the scene's width and height a clip keeps, centred on the gaze (1 or absent: the whole frame). */
+  readonly crop?: number;
   readonly retention: RetentionPolicy;
+}
+
+/** What the recorder has done so far, for the run summary and the benchmark. */
+export interface SnippetStats {
+  readonly written: number;
+  readonly failed: number;
+  readonly frames: number;
+  readonly bytes: number;
+  /** Time spent scaling and encoding frames into clips, milliseconds. */
+  readonly encodeMs: number;
 }
 
 /** What opens and closes a snippet: an attention (or emotion) episode on the scene clock. */
@@ -56,6 +70,8 @@ interface OpenClip {
 }
 
 const NS = 1_000_000_000;
+/** How far the crop window's centre moves towards each new gaze point (per frame). */
+const CROP_FOLLOW = 0.25;
 const DISK_FULL_MARGIN_BYTES = 1_000_000;
 
 /**
@@ -77,12 +93,18 @@ export class SnippetRecorder {
   private failure = '';
   written = 0;
   failed = 0;
+  private framesWritten = 0;
+  private bytesWritten = 0;
+  private encodeMs = 0;
+  private cropCentre: { x: number; y: number } | null = null;
 
   constructor(private readonly deps: SnippetDeps) {
     this.dir = join(deps.dataDir, 'snippets');
     mkdirSync(this.dir, { recursive: true });
     this.sweepPartials();
-    this.buffer = new PreCaptureBuffer(deps.settings.preSeconds);
+    // A moment reported late but dated back (attention confirms an episode a few frames in) still gets its full
+    // pre-capture: the buffer also spans that lag.
+    this.buffer = new PreCaptureBuffer(deps.settings.preSeconds + (deps.settings.momentLagSeconds ?? 0));
     this.checkRetention();
   }
 
@@ -93,7 +115,7 @@ export class SnippetRecorder {
       if (this.clip) this.finishClip('capture paused');
       return;
     }
-    const small = this.scale(frame);
+    const small = this.scale(frame, gaze);
     if (this.clip) {
       if (this.clip.closeAtNs !== undefined && tNs > this.clip.closeAtNs) {
         this.finishClip('moment over');
@@ -114,7 +136,9 @@ export class SnippetRecorder {
       return;
     }
     if (this.clip) {
+      const t0 = performance.now();
       this.clip.writer.write(small, tNs, gaze, score);
+      this.encodeMs += performance.now() - t0;
       this.clip.lastTNs = tNs;
     } else {
       this.buffer.push({ mat: small, tNs, gaze, score });
@@ -221,6 +245,8 @@ export class SnippetRecorder {
         models: this.deps.models(),
       });
       this.written++;
+      this.framesWritten += files.frames;
+      this.bytesWritten += files.bytes;
       this.deps.logger.info({ snippet: clip.id, frames: files.frames, bytes: files.bytes, why }, 'snippet saved');
     } catch (error) {
       this.fail(`snippet ${clip.id} not saved: ${messageOf(error)}`);
@@ -255,10 +281,42 @@ export class SnippetRecorder {
     this.failure = message;
   }
 
-  private scale(frame: Mat): Mat {
-    const width = this.reduced ? Math.round(this.deps.settings.width / 2) : this.deps.settings.width;
-    const height = Math.round((frame.rows * width) / frame.cols / 2) * 2;
-    return frame.resize(height, width - (width % 2), 0, 0, cv.INTER_AREA);
+  stats(): SnippetStats {
+    return {
+      written: this.written,
+      failed: this.failed,
+      frames: this.framesWritten,
+      bytes: this.bytesWritten,
+      encodeMs: Math.round(this.encodeMs),
+    };
+  }
+
+  /**
+   * The clip-sized copy of a frame: the whole frame, or a window that follows the gaze. The window's centre moves
+   * a fraction of the way to each new gaze point, so a clip pans with the wearer's attention instead of jumping
+   * with every saccade; without gaze it stays where it was.
+   */
+  private scale(frame: Mat, gaze: GazeMark | null): Mat {
+    const crop = this.deps.settings.crop ?? 1;
+    let source = frame;
+    if (crop < 1) {
+      const cw = Math.max(2, Math.round(frame.cols * crop));
+      const ch = Math.max(2, Math.round(frame.rows * crop));
+      const target =
+        gaze !== null && gaze.confidence > 0 ? gaze : (this.cropCentre ?? { x: frame.cols / 2, y: frame.rows / 2 });
+      const c = this.cropCentre ?? target;
+      this.cropCentre = { x: c.x + CROP_FOLLOW * (target.x - c.x), y: c.y + CROP_FOLLOW * (target.y - c.y) };
+      const x0 = Math.min(frame.cols - cw, Math.max(0, Math.round(this.cropCentre.x - cw / 2)));
+      const y0 = Math.min(frame.rows - ch, Math.max(0, Math.round(this.cropCentre.y - ch / 2)));
+      source = frame.getRegion(new cv.Rect(x0, y0, cw, ch));
+    }
+    try {
+      const width = this.reduced ? Math.round(this.deps.settings.width / 2) : this.deps.settings.width;
+      const height = Math.round((source.rows * width) / source.cols / 2) * 2;
+      return source.resize(height, width - (width % 2), 0, 0, cv.INTER_AREA);
+    } finally {
+      if (source !== frame) source.release();
+    }
   }
 
   /** Files of a snippet that was being written when the process died: never referenced, removed at start. */
