@@ -9,6 +9,7 @@ const GROUPS: Record<string, () => Metric[] | Promise<Metric[]>> = {
   foundation: () => benchFoundation(),
   models: async () => (await import('../../tools/bench/models.ts')).benchModels(),
   eye: async () => (await import('../../tools/bench/eye.ts')).benchEye(),
+  memx: async () => (await import('../../tools/bench/memx.ts')).benchMemx(),
   // MAT, condensation and DEAL take minutes of training: their report is made by the toolchain
   // (`cd tools/train && python3 -m reports.toolchain`) and read here.
   toolchain: () => readToolchainReport(),

@@ -28,6 +28,9 @@ export interface GazeMark {
   readonly confidence: number;
 }
 
+/** The part of the scene frame a clip frame shows (x, y, w, h in scene pixels), when the clip follows the gaze. */
+export type CropWindow = readonly [number, number, number, number];
+
 export interface ClipFiles {
   readonly video: string;
   readonly thumb: string;
@@ -49,7 +52,7 @@ const CAP_PROP_BACKEND = 42;
 export class ClipWriter {
   private readonly partialVideo: string;
   private readonly writer: VideoWriter;
-  private readonly marks: Array<{ tNs: string; gaze: GazeMark | null }> = [];
+  private readonly marks: Array<{ tNs: string; gaze: GazeMark | null; window?: CropWindow }> = [];
   private failure: unknown;
   private thumbSource: { mat: Mat; score: number } | undefined;
 
@@ -63,8 +66,9 @@ export class ClipWriter {
   }
 
   /** Queues a frame (already at the clip's size; the writer takes ownership and frees it once encoded). */
-  write(mat: Mat, tNs: bigint, gaze: GazeMark | null, score: number): void {
-    this.marks.push({ tNs: tNs.toString(), gaze });
+  write(mat: Mat, tNs: bigint, gaze: GazeMark | null, score: number, window?: CropWindow): void {
+    // The window lets the phone place the gaze (scene pixels) on a cropped clip.
+    this.marks.push(window ? { tNs: tNs.toString(), gaze, window } : { tNs: tNs.toString(), gaze });
     if (this.thumbSource === undefined || score > this.thumbSource.score) {
       this.thumbSource?.mat.release();
       this.thumbSource = { mat: mat.copy(), score };

@@ -6,7 +6,7 @@ import cv, { type Mat } from '../../device/opencv.ts';
 import { enforceRetention, freeSpace, type RetentionPolicy } from '../../storage/retention.ts';
 import type { SnippetRepository } from '../../storage/snippets.ts';
 import type { CaptureState } from './capture-state.ts';
-import { ClipWriter, type GazeMark } from './clip-writer.ts';
+import { ClipWriter, type CropWindow, type GazeMark } from './clip-writer.ts';
 import { PreCaptureBuffer } from './ring-buffer.ts';
 
 export interface SnippetSettings {
@@ -115,7 +115,7 @@ export class SnippetRecorder {
       if (this.clip) this.finishClip('capture paused');
       return;
     }
-    const small = this.scale(frame, gaze);
+    const { mat: small, window } = this.scale(frame, gaze);
     if (this.clip) {
       if (this.clip.closeAtNs !== undefined && tNs > this.clip.closeAtNs) {
         this.finishClip('moment over');
@@ -130,18 +130,18 @@ export class SnippetRecorder {
       if (this.active) this.pendingStart = { kind: 'start', tNs, score, trigger: 'attention' };
     }
     if (!this.clip && this.pendingStart) {
-      this.buffer.push({ mat: small, tNs, gaze, score });
+      this.buffer.push({ mat: small, tNs, gaze, score, ...(window ? { window } : {}) });
       this.openClip(this.pendingStart.tNs, this.pendingStart);
       this.pendingStart = undefined;
       return;
     }
     if (this.clip) {
       const t0 = performance.now();
-      this.clip.writer.write(small, tNs, gaze, score);
+      this.clip.writer.write(small, tNs, gaze, score, window);
       this.encodeMs += performance.now() - t0;
       this.clip.lastTNs = tNs;
     } else {
-      this.buffer.push({ mat: small, tNs, gaze, score });
+      this.buffer.push({ mat: small, tNs, gaze, score, ...(window ? { window } : {}) });
     }
   }
 
@@ -208,7 +208,7 @@ export class SnippetRecorder {
       closeAtNs: undefined,
     };
     for (const f of pre) {
-      if (f.mat.cols === width && f.mat.rows === height) writer.write(f.mat, f.tNs, f.gaze, f.score);
+      if (f.mat.cols === width && f.mat.rows === height) writer.write(f.mat, f.tNs, f.gaze, f.score, f.window);
       else f.mat.release();
       this.clip.lastTNs = f.tNs;
     }
@@ -296,9 +296,10 @@ export class SnippetRecorder {
    * a fraction of the way to each new gaze point, so a clip pans with the wearer's attention instead of jumping
    * with every saccade; without gaze it stays where it was.
    */
-  private scale(frame: Mat, gaze: GazeMark | null): Mat {
+  private scale(frame: Mat, gaze: GazeMark | null): { mat: Mat; window?: CropWindow } {
     const crop = this.deps.settings.crop ?? 1;
     let source = frame;
+    let window: CropWindow | undefined;
     if (crop < 1) {
       const cw = Math.max(2, Math.round(frame.cols * crop));
       const ch = Math.max(2, Math.round(frame.rows * crop));
@@ -309,11 +310,13 @@ export class SnippetRecorder {
       const x0 = Math.min(frame.cols - cw, Math.max(0, Math.round(this.cropCentre.x - cw / 2)));
       const y0 = Math.min(frame.rows - ch, Math.max(0, Math.round(this.cropCentre.y - ch / 2)));
       source = frame.getRegion(new cv.Rect(x0, y0, cw, ch));
+      window = [x0, y0, cw, ch];
     }
     try {
       const width = this.reduced ? Math.round(this.deps.settings.width / 2) : this.deps.settings.width;
       const height = Math.round((source.rows * width) / source.cols / 2) * 2;
-      return source.resize(height, width - (width % 2), 0, 0, cv.INTER_AREA);
+      const mat = source.resize(height, width - (width % 2), 0, 0, cv.INTER_AREA);
+      return window ? { mat, window } : { mat };
     } finally {
       if (source !== frame) source.release();
     }

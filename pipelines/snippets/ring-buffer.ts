@@ -1,10 +1,12 @@
 import type { Mat } from '../../device/opencv.ts';
+import type { CropWindow } from './clip-writer.ts';
 
 export interface BufferedFrame {
   readonly mat: Mat;
   readonly tNs: bigint;
   readonly gaze: { x: number; y: number; confidence: number } | null;
   readonly score: number;
+  readonly window?: CropWindow;
 }
 
 /**

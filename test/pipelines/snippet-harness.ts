@@ -28,6 +28,14 @@ export function sampleEpisodes(): Episode[] {
   }));
 }
 
+/** The true gaze at each scene frame of the sample, in scene pixels. */
+export function sampleSceneGaze(): { x: number; y: number }[] {
+  const gt = JSON.parse(readFileSync(join(SAMPLE, 'groundtruth.json'), 'utf8')) as {
+    scene: { gazeX: number[]; gazeY: number[] };
+  };
+  return gt.scene.gazeX.map((x, i) => ({ x, y: gt.scene.gazeY[i] ?? 0 }));
+}
+
 export const SETTINGS: SnippetSettings = {
   preSeconds: 1,
   postSeconds: 1,
@@ -47,7 +55,10 @@ export async function recordSample(options: {
   settings?: Partial<SnippetSettings>;
   episodes?: Episode[];
   onFrame?: (tNs: bigint, capture: CaptureState) => void;
+  /** Hand the recorder the sample's true gaze at each scene frame (the gaze stage's job in the daemon). */
+  trueGaze?: boolean;
 }) {
+  const gazeTruth = options.trueGaze ? sampleSceneGaze() : undefined;
   const db = openDatabase(options.dbFile);
   const sessionId = `s${Date.now()}`;
   new SessionRepository(db).start({ id: sessionId, device: 'test', source: SAMPLE, startedWallMs: 0, startedTNs: 0n });
@@ -77,7 +88,8 @@ export async function recordSample(options: {
     options.onFrame?.(frame.tNs, capture);
     while (events.length > 0 && (events[0] as MomentEvent).tNs <= frame.tNs)
       recorder.onMoment(events.shift() as MomentEvent);
-    recorder.onScene(frame.mat, frame.tNs, null, 0);
+    const g = gazeTruth?.[frame.index];
+    recorder.onScene(frame.mat, frame.tNs, g ? { ...g, confidence: 1 } : null, 0);
     sceneTimes.push(frame.tNs);
     frame.mat.release();
   }
