@@ -84,7 +84,11 @@ export class SnippetRecorder {
   private readonly dir: string;
   private readonly buffer: PreCaptureBuffer;
   private clip: OpenClip | undefined;
-  private active = false;
+  /** Triggers whose moment is under way; a clip closes (after post-capture) once none is. */
+  private readonly activeTriggers = new Set<MomentEvent['trigger']>();
+  private get active(): boolean {
+    return this.activeTriggers.size > 0;
+  }
   private pending: Promise<void> = Promise.resolve();
   private reduced = false;
   /** A moment that started before any frame was buffered: the clip opens with the next frame. */
@@ -147,7 +151,7 @@ export class SnippetRecorder {
 
   onMoment(event: MomentEvent): void {
     if (event.kind === 'start') {
-      this.active = true;
+      this.activeTriggers.add(event.trigger);
       // Overlapping moments merge into one clip; otherwise the next frame opens a clip reaching back from here.
       if (this.clip) this.clip.closeAtNs = undefined;
       else if (this.deps.capture.allowed()) this.pendingStart ??= event;
@@ -157,11 +161,13 @@ export class SnippetRecorder {
         this.clip.score = event.score;
         this.clip.region = event.region ?? this.clip.region;
       }
-      if (event.kind === 'end')
-        this.clip.closeAtNs = event.tNs + BigInt(Math.round(this.deps.settings.postSeconds * NS));
     }
-    if (event.kind === 'end') {
-      this.active = false;
+    if (event.kind === 'end') this.activeTriggers.delete(event.trigger);
+    // The clip runs while any trigger's moment lasts (an attention episode that ends during a strong emotion).
+    if (this.clip && event.kind === 'end' && !this.active) {
+      this.clip.closeAtNs = event.tNs + BigInt(Math.round(this.deps.settings.postSeconds * NS));
+    }
+    if (event.kind === 'end' && !this.active) {
       if (this.pendingStart && !this.clip) {
         // A moment that ended before any frame: open now from the pre-capture buffer, close after post-capture.
         this.openClip(this.pendingStart.tNs, this.pendingStart);

@@ -54,6 +54,8 @@ export async function recordSample(options: {
   dbFile: string;
   settings?: Partial<SnippetSettings>;
   episodes?: Episode[];
+  /** Moments to replay as they are (several triggers); overrides `episodes`. */
+  moments?: MomentEvent[];
   onFrame?: (tNs: bigint, capture: CaptureState) => void;
   /** Hand the recorder the sample's true gaze at each scene frame (the gaze stage's job in the daemon). */
   trueGaze?: boolean;
@@ -74,10 +76,12 @@ export async function recordSample(options: {
     wallMsAt: (tNs) => Number(tNs / 1_000_000n),
     models: () => ['test@0'],
   });
-  const events: MomentEvent[] = (options.episodes ?? sampleEpisodes()).flatMap((e) => [
-    { kind: 'start' as const, tNs: e.startNs, score: 1, trigger: 'attention' as const },
-    { kind: 'end' as const, tNs: e.endNs, score: 1, trigger: 'attention' as const },
-  ]);
+  const events: MomentEvent[] = options.moments
+    ? [...options.moments]
+    : (options.episodes ?? sampleEpisodes()).flatMap((e) => [
+        { kind: 'start' as const, tNs: e.startNs, score: 1, trigger: 'attention' as const },
+        { kind: 'end' as const, tNs: e.endNs, score: 1, trigger: 'attention' as const },
+      ]);
   const replay = new SessionReplay(SAMPLE, 'fast');
   const sceneTimes: bigint[] = [];
   for await (const frame of replay.frames()) {
