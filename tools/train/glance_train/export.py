@@ -155,7 +155,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"glance export: checkpoint {args.checkpoint} does not exist", file=sys.stderr)
         return 2
     try:
-        manifest = export_checkpoint(args.checkpoint, args.out, args.version, args.golden, not args.no_parity)
+        if load_checkpoint(args.checkpoint).get("model") == "tva":  # two inputs: glance_train.tva.export
+            from glance_train.tva.export import export_checkpoint as export_tva
+
+            manifest = export_tva(args.checkpoint, args.out, args.version, args.golden, not args.no_parity)
+        else:
+            manifest = export_checkpoint(args.checkpoint, args.out, args.version, args.golden, not args.no_parity)
     except ExportError as error:
         print(f"glance export: {error}", file=sys.stderr)
         return 1

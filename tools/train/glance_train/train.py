@@ -136,6 +136,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     out = args.out or REPO_ROOT / "data" / "runs" / f"{exp.model}-{stamp}"
+    if model_entry(exp.model).task == "tva":  # two inputs (scene, gaze): its own loop, test and export
+        from glance_train.tva.run import main_train
+
+        return main_train(exp, out, args.cache_dir, args.jobs, args.quiet, not args.no_export, args.version)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     record = run(exp, out, args.cache_dir, args.jobs, args.quiet)
     if not record:

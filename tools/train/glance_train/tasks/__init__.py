@@ -11,7 +11,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from glance_train.models.pupil_net import OUTPUT_NAMES as PUPIL_OUTPUTS
-from glance_train.tasks import pupil
+from glance_train.tasks import pupil, tva
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,17 @@ TASKS: dict[str, Task] = {
         io_spec=pupil.io_spec,
         output_names=PUPIL_OUTPUTS,
         monitor=pupil.MONITOR,
-    )
+    ),
+    # TVA has two inputs (scene, gaze): glance_train.tva.run drives it; loss and I/O spec are the task's.
+    "tva": Task(
+        name="tva",
+        loss=tva.loss,
+        evaluate=tva.evaluate,
+        baselines=tva.baselines,
+        io_spec=tva.io_spec,
+        output_names=("box", "score"),
+        monitor=tva.MONITOR,
+    ),
 }
 
 
