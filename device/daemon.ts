@@ -267,10 +267,10 @@ export class Daemon {
 
   private async process(pipeline: FramePipeline, frame: Frame): Promise<void> {
     try {
-      // The whole frame path, every stage included: the latency a frame sees from decode to stored.
+      // The whole frame path, every stage included (a scene frame's stages run when its eye frames have come in).
       const start = performance.now();
       await pipeline.handle(frame);
-      this.metrics.stage(`frame.${frame.stream === 'scene' ? 'scene' : 'eye'}`).record(performance.now() - start);
+      this.metrics.stage('frame').record(performance.now() - start);
     } catch (error) {
       this.errors.add(`${frame.stream}#${frame.index}: ${error instanceof Error ? error.message : String(error)}`);
       this.options.logger.error({ err: error, stream: frame.stream, index: frame.index }, 'frame failed');

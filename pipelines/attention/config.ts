@@ -3,7 +3,7 @@ import { z } from 'zod';
 /** The `attention` section: MemX temporal visual attention on the scene stream. */
 export const attentionConfigSchema = z
   .strictObject({
-    enabled: z.boolean().default(false).describe('run the attention model (TVA) on the scene stream'),
+    enabled: z.boolean().default(true).describe('run the attention model (TVA) on the scene stream'),
     model: z
       .string()
       .regex(/^[a-z][a-z0-9-]{0,63}$/)
@@ -32,6 +32,14 @@ export const attentionConfigSchema = z
       .max(300)
       .default(6)
       .describe('consecutive scored frames below `exit` that end it'),
+    switchDiagonals: z
+      .number()
+      .min(0)
+      .max(20)
+      .default(1.5)
+      .describe(
+        'a region jump of more than this many region diagonals, held for `startFrames`, is a new target: a new episode (0: off)',
+      ),
   })
   .refine((c) => c.exit <= c.enter, { message: 'attention.exit must not be above attention.enter' })
   .prefault({});

@@ -9,6 +9,11 @@ export interface HysteresisSettings {
   readonly startFrames: number;
   /** Consecutive scored frames below `exit` before it ends (dated at the last frame still inside). */
   readonly endFrames: number;
+  /**
+   * The attended region jumping by more than this many of its own diagonals (and staying there for `startFrames`
+   * frames) is a switch to another target: the episode ends and a new one starts. 0 turns switching off.
+   */
+  readonly switchDiagonals?: number;
 }
 
 export interface EpisodeEvent {
@@ -39,6 +44,8 @@ interface Open {
   below: number;
   /** The region of the latest frame, reported with the end. */
   lastRegion: Region;
+  /** Frames since the region jumped away, with the new place: a switch once it holds for `startFrames`. */
+  away: { tNs: bigint; region: Region; score: number; n: number; sum: number; prevInsideTNs: bigint } | null;
 }
 
 /**
@@ -85,6 +92,7 @@ export class EpisodeDetector {
         frames: r.n,
         below: 0,
         lastRegion: region,
+        away: null,
       };
       events.push({ kind: 'start', tNs: r.tNs, score: r.score, region: r.region });
       events.push({ kind: 'peak', tNs, score: r.score, region: r.region });
@@ -107,6 +115,10 @@ export class EpisodeDetector {
       return { events, ended };
     }
     open.below = 0;
+    const switched = this.trackSwitch(open, tNs, score, region);
+    if (switched) return switched;
+    // While the region is away, this frame may belong to the next episode: it waits for the switch to hold.
+    if (open.away !== null) return { events, ended: null };
     open.lastInsideTNs = tNs;
     open.lastRegion = region;
     open.sum += score;
@@ -116,6 +128,67 @@ export class EpisodeDetector {
       events.push({ kind: 'peak', tNs, score, region });
     }
     return { events, ended: null };
+  }
+
+  /**
+   * A region far from the last one starts a candidate switch; it becomes one when the new place holds. The old
+   * episode then ends at its last frame before the jump and the new one starts at the jump.
+   */
+  private trackSwitch(
+    open: Open,
+    tNs: bigint,
+    score: number,
+    region: Region,
+  ): { events: EpisodeEvent[]; ended: Episode } | null {
+    const k = this.s.switchDiagonals ?? 0;
+    if (k <= 0) return null;
+    const away = open.away;
+    const anchor = away?.region ?? open.lastRegion;
+    const far = distance(anchor, region) > k * diagonal(anchor);
+    if (away === null) {
+      if (far) open.away = { tNs, region, score, n: 1, sum: score, prevInsideTNs: open.lastInsideTNs };
+      return null;
+    }
+    if (far) {
+      // Back where it was (a glance away), or somewhere else again: either way this candidate did not hold.
+      open.away =
+        distance(open.lastRegion, region) > k * diagonal(open.lastRegion)
+          ? { tNs, region, score, n: 1, sum: score, prevInsideTNs: open.lastInsideTNs }
+          : null;
+      return null;
+    }
+    away.n++;
+    away.sum += score;
+    away.region = region;
+    if (score > away.score) away.score = score;
+    if (away.n < this.s.startFrames) return null;
+    const ended: Episode = {
+      startTNs: open.startTNs,
+      peakTNs: open.peakTNs,
+      endTNs: away.prevInsideTNs,
+      peakScore: open.peakScore,
+      meanScore: open.sum / open.frames,
+      region: open.region,
+      frames: open.frames,
+    };
+    const events: EpisodeEvent[] = [
+      { kind: 'end', tNs: away.prevInsideTNs, score: open.peakScore, region: open.lastRegion },
+      { kind: 'start', tNs: away.tNs, score: away.score, region },
+      { kind: 'peak', tNs, score: away.score, region },
+    ];
+    this.open = {
+      startTNs: away.tNs,
+      lastInsideTNs: tNs,
+      peakTNs: tNs,
+      peakScore: away.score,
+      region,
+      sum: away.sum,
+      frames: away.n,
+      below: 0,
+      lastRegion: region,
+      away: null,
+    };
+    return { events, ended };
   }
 
   /** End of input: an open episode ends at its last frame inside. */
@@ -137,4 +210,18 @@ export class EpisodeDetector {
       },
     };
   }
+}
+
+function centre(r: Region): [number, number] {
+  return [r.x + r.w / 2, r.y + r.h / 2];
+}
+
+function distance(a: Region, b: Region): number {
+  const [ax, ay] = centre(a);
+  const [bx, by] = centre(b);
+  return Math.hypot(ax - bx, ay - by);
+}
+
+function diagonal(r: Region): number {
+  return Math.max(1, Math.hypot(r.w, r.h));
 }

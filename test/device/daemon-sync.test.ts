@@ -15,7 +15,7 @@ describe('daemon and phone over the embedded broker', () => {
     writeFileSync(
       config,
       [
-        'device: { id: e2e }',
+        `device: { id: e2e, dataDir: ${dir} }`,
         `source: { type: replay, session: ${SAMPLE}, pace: realtime }`,
         'sync:',
         '  broker: { type: embedded, tcpPort: 0, wsPort: 0, users: [{ username: phone, password: phone-secret }] }',

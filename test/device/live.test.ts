@@ -30,7 +30,7 @@ describe('glance run on live sources', () => {
     writeFileSync(
       config,
       [
-        'device: { id: live-test }',
+        `device: { id: live-test, dataDir: ${dir} }`,
         'source:',
         '  type: live',
         `  record: ${record}`,

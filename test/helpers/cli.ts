@@ -26,18 +26,27 @@ function withoutSync(args: string[]): string[] {
   return args[0] === 'run' && !args.includes('--broker') && !args.includes('--sync') ? [...args, '--no-sync'] : args;
 }
 
+/**
+ * Likewise each `glance run` gets a data directory of its own (snippets, partial files swept at start) unless the
+ * test chose one, by flag or in its config file.
+ */
+function isolated(args: string[]): string[] {
+  const own = args[0] === 'run' && !args.includes('--data-dir') && !args.includes('--config');
+  return withoutSync(own ? [...args, '--data-dir', tmp('glance-data-')] : args);
+}
+
 /** Runs the real CLI in a subprocess, as a user would. */
 export function glance(args: string[], env: Record<string, string> = {}): CliResult {
-  const r = spawnSync(GLANCE, withoutSync(args), {
+  const r = spawnSync(GLANCE, isolated(args), {
     encoding: 'utf8',
     env: { ...process.env, GLANCE_LOG_LEVEL: 'warn', ...env },
-    timeout: 120_000,
+    timeout: 300_000,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 export function glanceAsync(args: string[], env: Record<string, string> = {}) {
-  return spawn(GLANCE, withoutSync(args), { env: { ...process.env, GLANCE_LOG_LEVEL: 'warn', ...env }, stdio: 'pipe' });
+  return spawn(GLANCE, isolated(args), { env: { ...process.env, GLANCE_LOG_LEVEL: 'warn', ...env }, stdio: 'pipe' });
 }
 
 /** Starts the CLI with info logs and resolves once the daemon says it has started (its handlers are in place). */

@@ -44,7 +44,11 @@ function runDaemon(sessionDir: string, eyeTracking: boolean): { summary: DaemonS
   const dir = mkdtempSync(join(tmpdir(), 'glance-bench-'));
   try {
     const config = join(dir, 'glance.yaml');
-    writeFileSync(config, `eyeTracking: { enabled: ${eyeTracking} }\n`);
+    // The foundation's figures are the frame path and eye tracking alone; MemX has its own group (memx.ts).
+    writeFileSync(
+      config,
+      `eyeTracking: { enabled: ${eyeTracking} }\nattention: { enabled: false }\nsnippets: { enabled: false }\ndevice: { dataDir: ${dir} }\n`,
+    );
     const start = performance.now();
     execFileSync(
       join(ROOT, 'bin/glance'),

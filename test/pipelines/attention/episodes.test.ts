@@ -42,3 +42,29 @@ describe('attention episodes with hysteresis', () => {
     expect(() => new EpisodeDetector({ ...settings, exit: 0.7 })).toThrow(/exit threshold/);
   });
 });
+
+describe('attention switching targets', () => {
+  const at = (x: number) => ({ x, y: 100, w: 40, h: 40 });
+  const switching = { enter: 0.6, exit: 0.4, startFrames: 3, endFrames: 2, switchDiagonals: 1 };
+
+  it('ends one episode and starts the next when the attended region jumps and stays', () => {
+    const d = new EpisodeDetector(switching);
+    const xs = [100, 102, 104, 106, 108, 400, 401, 402, 403, 404];
+    const out = xs.map((x, i) => d.update(BigInt(i), 0.9, at(x)));
+    const ended = [...out, d.flush()].flatMap((o) => (o.ended ? [o.ended] : []));
+    expect(ended.map((e) => [e.startTNs, e.endTNs])).toEqual([
+      [0n, 4n],
+      [5n, 9n],
+    ]);
+  });
+
+  it('keeps one episode through a pursuit and through a glance away that does not hold', () => {
+    const d = new EpisodeDetector(switching);
+    // A pursuit moves a little each frame; frame 5 glances away and comes back.
+    const xs = [100, 110, 120, 130, 140, 400, 150, 160, 170];
+    const out = xs.map((x, i) => d.update(BigInt(i), 0.9, at(x)));
+    const ended = [...out, d.flush()].flatMap((o) => (o.ended ? [o.ended] : []));
+    expect(ended).toHaveLength(1);
+    expect(ended[0]).toMatchObject({ startTNs: 0n, endTNs: 8n });
+  });
+});
