@@ -57,7 +57,8 @@ class MatOptions:
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
-            value, kind = getattr(self, f.name), {"bool": bool, "int": int, "float": (int, float)}[str(f.type)]
+            kinds = {"bool": bool, "int": int, "float": (int, float)}
+            value, kind = getattr(self, f.name), kinds[str(f.type)]
             if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
                 raise ValueError(f"mat.{f.name} must be {f.type}, got {value!r}")
         if self.probe_size < 1 or self.period < 1 or self.min_active < 1 or self.warmup < 0:

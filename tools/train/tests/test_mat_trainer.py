@@ -69,10 +69,12 @@ def test_mat_in_the_shared_trainer_logs_lambda_and_skips_inactive_backward(
             steps[-1]["with_grad"] = {owner[id(p)] for p in model.parameters() if p.grad is not None}
         fired.clear()
         frozen = {n for n, ps in groups.items() if not any(p.requires_grad for p in ps)}
-        steps.append({"frozen": frozen, "values": {n: [p.detach().clone() for p in ps] for n, ps in groups.items()}})
+        values = {n: [p.detach().clone() for p in ps] for n, ps in groups.items()}
+        steps.append({"frozen": frozen, "values": values})
         return task.loss(outputs, target)
 
-    trainer = Trainer(exp.train, dataclasses.replace(task, loss=watched_loss), exp.seed, tmp_path, {}, True, exp.mat)
+    watched = dataclasses.replace(task, loss=watched_loss)
+    trainer = Trainer(exp.train, watched, exp.seed, tmp_path, {}, True, exp.mat)
     result = trainer.fit(WorkerContext(0, 1), model, data["train"], data["val"])
 
     record = json.loads((tmp_path / "metrics.json").read_text())["mat"]
@@ -102,7 +104,8 @@ def test_mat_is_switched_on_from_the_command_line(tmp_path: Path, cache_dir: Pat
     config = tmp_path / "tiny.json"
     config.write_text(json.dumps({**TINY, "train": {**TINY["train"], "epochs": 1, "max_steps": 5}}))
     sets = ["mat.enabled=true", "mat.period=2", "mat.probe_size=2", "mat.warmup=1"]
-    argv = [str(config), "--out", str(tmp_path / "run"), "--cache-dir", str(cache_dir), "--no-export", "--quiet"]
+    argv = [str(config), "--out", str(tmp_path / "run"), "--cache-dir", str(cache_dir)]
+    argv += ["--no-export", "--quiet"]
     assert main([*argv, *[a for s in sets for a in ("--set", s)]]) == 0
     record = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert record["mat"]["options"]["period"] == 2 and len(record["mat"]["probes"]) == 3

@@ -72,8 +72,8 @@ def _probe(
 
 
 def first_sample_outputs(outputs: torch.Tensor | tuple[torch.Tensor, ...]) -> torch.Tensor:
-    """All outputs of a one-sample forward as one vector: a classifier's logits, or every head of a multi-output
-    model (the pupil net's centre, axes, angle and open logit) side by side. The mNTK is over all of them."""
+    """All outputs of a one-sample forward as one vector: a classifier's logits, or every head of a
+    multi-output model (the pupil net's centre, axes, angle and open logit) side by side. The mNTK is over all of them."""
     if isinstance(outputs, torch.Tensor):
         return outputs[0].reshape(-1)
     return torch.cat([o[0].reshape(-1) for o in outputs])

@@ -38,7 +38,9 @@ def probe_batch(train_set: Dataset[Any], size: int) -> torch.Tensor:
 class TrainerMat(MatController):
     """The MAT controller as the trainer uses it: shared λ under DDP, and a check that skipping is real."""
 
-    def __init__(self, ctx: WorkerContext, model: nn.Module, probe: torch.Tensor, options: MatOptions) -> None:
+    def __init__(
+        self, ctx: WorkerContext, model: nn.Module, probe: torch.Tensor, options: MatOptions
+    ) -> None:
         config = MatConfig(
             period=options.period,
             alpha=float(options.alpha),
@@ -85,7 +87,7 @@ class TrainerMat(MatController):
         return row
 
     def record(self) -> dict[str, Any]:
-        """The ``mat`` entry of metrics.json: options, modules, per-epoch λ_max and active set, every probe."""
+        """The ``mat`` entry of metrics.json: options, modules, per-epoch λ_max and active set, probes."""
         return {
             "options": asdict(self.options),
             "modules": {n: sum(p.numel() for p in ps) for n, ps in self.groups.items()},
