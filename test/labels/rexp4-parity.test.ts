@@ -89,14 +89,14 @@ print(json.dumps([str(g.bit_generator.random_raw()), g.random(), int(g.choice(5,
       };
     });
     expect(actual.map((r) => r.picks.map((p) => p.id))).toEqual(expected.map((r) => r.picks.map((p) => p.id)));
-    actual.forEach((r, i) => {
+    for (const [i, r] of actual.entries()) {
       const e = expected[i] as Replayed;
-      r.picks.forEach((p, j) =>
-        expect(p.probability).toBeCloseTo((e.picks[j] as Replayed['picks'][0]).probability, 12),
-      );
-      r.rewards.forEach((v, j) => expect(v).toBeCloseTo(e.rewards[j] as number, 12));
-      r.weights.forEach((w, j) => expect(w).toBeCloseTo(e.weights[j] as number, 10));
-    });
+      for (const [j, p] of r.picks.entries()) {
+        expect(p.probability).toBeCloseTo((e.picks[j] as Replayed['picks'][0]).probability, 12);
+      }
+      for (const [j, v] of r.rewards.entries()) expect(v).toBeCloseTo(e.rewards[j] as number, 12);
+      for (const [j, w] of r.weights.entries()) expect(w).toBeCloseTo(e.weights[j] as number, 10);
+    }
     // The scenario exercises learning and the restart: weights moved off uniform, and round 3 reset them.
     expect(Math.max(...(expected[1] as Replayed).weights)).toBeGreaterThan(1 / 6 + 1e-3);
     expect((expected[2] as Replayed).weights.every((w) => Math.abs(w - 1 / 6) < 1e-12)).toBe(true);
