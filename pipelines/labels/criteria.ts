@@ -109,23 +109,36 @@ export function ranks(scores: readonly number[], rng: NumpyRandom): number[] {
   return out;
 }
 
-/** Mean Gaussian-kernel similarity of each embedding to the others (bandwidth: the median squared distance). */
+/**
+ * Mean Gaussian-kernel similarity of each embedding to the others (bandwidth: the median squared distance), as
+ * the original computes it over the full n × n matrix. Typed arrays: n = 500 is 250,000 kernel values.
+ */
 export function densityFromEmbeddings(emb: readonly (readonly number[])[]): number[] {
+  const n = emb.length;
   const sq = emb.map((e) => pairwiseSum(e.map((v) => v * v)));
-  const d2 = emb.map((a, i) =>
-    emb.map((b, j) => {
+  const d2 = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    const a = emb[i] as readonly number[];
+    for (let j = 0; j < n; j++) {
+      const b = emb[j] as readonly number[];
       let dot = 0;
       for (let k = 0; k < a.length; k++) dot += (a[k] as number) * (b[k] as number);
-      return Math.max((sq[i] as number) + (sq[j] as number) - 2 * dot, 0);
-    }),
-  );
-  const positive = d2.flat().filter((v) => v > 0);
+      d2[i * n + j] = Math.max((sq[i] as number) + (sq[j] as number) - 2 * dot, 0);
+    }
+  }
+  const positive = d2.filter((v) => v > 0).sort();
   const bandwidth = positive.length > 0 ? median(positive) : 1;
-  return d2.map((row) => pairwiseSum(row.map((v) => Math.exp(-v / bandwidth))) / row.length);
+  const out: number[] = [];
+  const row = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) row[j] = Math.exp(-(d2[i * n + j] as number) / bandwidth);
+    out.push(pairwiseSum(row) / n);
+  }
+  return out;
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
+/** Median of ascending values. */
+function median(s: Float64Array): number {
   const mid = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
