@@ -85,6 +85,11 @@ def test_mat_in_the_shared_trainer_logs_lambda_and_skips_inactive_backward(
     assert [p["step"] for p in record["probes"]] == list(range(0, result.steps, 4))
     assert record["inactiveParamsWithGrad"] == 0
     assert sum(e["inactive_module_steps"] for e in record["epochs"]) > 0
+    # Measured FLOPs: the first epoch (warm-up, all modules on) runs full back-propagation; once modules are
+    # frozen the backward costs less than full BP would, and the probes are charged to MAT.
+    first, second = (e["flops"] for e in record["epochs"])
+    assert first["backward"] > 0 and second["backward"] < second["full_backward"]
+    assert record["flops"]["probe"] > 0 and record["epochs"][1]["backward_saved"] > 0
 
     skipped = 0
     for i, step in enumerate(steps[:-1]):

@@ -23,7 +23,7 @@ from torch.utils.data import Dataset
 from glance_train.config import MatOptions
 from glance_train.distributed import WorkerContext
 from glance_train.mat.controller import MatConfig, MatController
-from glance_train.mat.flops import Tally
+from glance_train.mat.flops import FlopCounter, Tally, full_backward_flops
 
 
 def probe_batch(train_set: Dataset[Any], size: int) -> torch.Tensor:
@@ -49,7 +49,11 @@ class TrainerMat(MatController):
             min_active=options.min_active,
             probe_size=options.probe_size,
         )
-        super().__init__(model, probe.to(ctx.device), config)
+        probe = probe.to(ctx.device)
+        # Measured FLOPs of the main products (Linear, Conv2d): what this worker's steps spent, against what
+        # full back-propagation of the same forward passes would have (per sample, from one probe sample).
+        self._full = full_backward_flops(model, probe[:1])
+        super().__init__(model, probe, config, counter=FlopCounter(model))
         if not self.groups:
             raise ValueError("mat: the model has no modules with trainable parameters")
         self.ctx = ctx
@@ -57,6 +61,15 @@ class TrainerMat(MatController):
         self._inactive_steps = 0
         self._leaks = 0
         self._leaks_total = 0
+        self._spent = Tally()
+        self._samples = 0
+        self._probe_seen = 0.0
+        self._totals = {"forward": 0.0, "backward": 0.0, "probe": 0.0, "full_backward": 0.0}
+
+    def before_step(self, model: nn.Module | None = None) -> None:
+        assert self.counter is not None
+        self.counter.take()  # drop what ran since the last step (evaluation): only training steps count
+        super().before_step(model)
 
     def measure(self) -> tuple[dict[str, float], Tally]:
         if not self.ctx.distributed:
@@ -69,8 +82,13 @@ class TrainerMat(MatController):
     def check_skipped(self) -> None:
         """After ``backward`` (and DDP's all-reduce): an inactive module's parameters must have no gradient.
 
-        Counts violations rather than raising, so the metrics JSON shows the evidence either way.
+        Counts violations rather than raising, so the metrics JSON shows the evidence either way. Also
+        tallies the step's FLOPs (forward, and the backward autograd ran given what was frozen).
         """
+        assert self.counter is not None
+        step = self.counter.take()
+        self._spent += step
+        self._samples += round(step.forward / self._full.forward) if self._full.forward else 0
         for name, params in self.groups.items():
             if name in self.active:
                 continue
@@ -81,8 +99,21 @@ class TrainerMat(MatController):
         row = super().end_epoch(epoch)
         row["inactive_module_steps"] = self._inactive_steps
         row["inactive_params_with_grad"] = self._leaks
+        probe = self.probe_flops.forward + self.probe_flops.backward
+        flops = {
+            "forward": self._spent.forward,
+            "backward": self._spent.backward,
+            "probe": probe - self._probe_seen,
+            "full_backward": self._full.backward * self._samples,
+        }
+        row["flops"] = flops
+        row["backward_saved"] = 1 - flops["backward"] / flops["full_backward"] if flops["full_backward"] else 0.0
+        for key, value in flops.items():
+            self._totals[key] += value
+        self._probe_seen = probe
         self._leaks_total += self._leaks
         self._inactive_steps = self._leaks = 0
+        self._spent, self._samples = Tally(), 0
         self.log[-1] = row
         return row
 
@@ -95,4 +126,17 @@ class TrainerMat(MatController):
             "probes": self.probes,
             "probeSeconds": self.probe_seconds,
             "inactiveParamsWithGrad": self._leaks_total,
+            "flops": dict(self._totals),
+            "flopsSaved": self.flops_saved(),
         }
+
+    def flops_saved(self) -> float:
+        """1 − (forward + backward + probes) / (forward + full backward): MAT's saving on this worker so far."""
+        t = self._totals
+        full = t["forward"] + t["full_backward"]
+        return 1 - (t["forward"] + t["backward"] + t["probe"]) / full if full else 0.0
+
+    def release(self) -> None:
+        super().release()
+        if self.counter is not None:
+            self.counter.close()
