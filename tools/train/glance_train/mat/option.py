@@ -107,7 +107,8 @@ class TrainerMat(MatController):
             "full_backward": self._full.backward * self._samples,
         }
         row["flops"] = flops
-        row["backward_saved"] = 1 - flops["backward"] / flops["full_backward"] if flops["full_backward"] else 0.0
+        full = flops["full_backward"]
+        row["backward_saved"] = 1 - flops["backward"] / full if full else 0.0
         for key, value in flops.items():
             self._totals[key] += value
         self._probe_seen = probe
@@ -131,7 +132,7 @@ class TrainerMat(MatController):
         }
 
     def flops_saved(self) -> float:
-        """1 − (forward + backward + probes) / (forward + full backward): MAT's saving on this worker so far."""
+        """1 − (forward + backward + probes) / (forward + full backward): the saving on this worker so far."""
         t = self._totals
         full = t["forward"] + t["full_backward"]
         return 1 - (t["forward"] + t["backward"] + t["probe"]) / full if full else 0.0
