@@ -7,6 +7,7 @@ import { registerCondenseCommand } from './commands/condense.ts';
 import { registerDbCommand } from './commands/db.ts';
 import { registerExportCommand } from './commands/export.ts';
 import { registerFlashCommand } from './commands/flash.ts';
+import { registerLabelsCommand } from './commands/labels.ts';
 import { registerModelsCommand } from './commands/models.ts';
 import { registerRunCommand } from './commands/run-command.ts';
 import { registerKeygenCommand, registerSignCommand } from './commands/sign.ts';
@@ -36,6 +37,7 @@ function buildProgram(): Command {
   registerKeygenCommand(program);
   registerFlashCommand(program);
   registerSyncCommand(program);
+  registerLabelsCommand(program);
   registerBenchCommand(program);
   return program;
 }

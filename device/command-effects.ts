@@ -1,6 +1,7 @@
 import type { ModelRegistry } from '../models/registry.ts';
+import { LabelAnswerRejected, type LabelService } from '../pipelines/labels/label-service.ts';
 import type { CaptureState } from '../pipelines/snippets/capture-state.ts';
-import type { CommandEffects } from '../sync/index.ts';
+import { type CommandEffects, InvalidRequestError } from '../sync/index.ts';
 
 /**
  * What the phone's commands do to this daemon. Commands whose capability is not in this build answer with an
@@ -13,12 +14,11 @@ export interface EffectDeps {
   /** Starts a marker calibration in the running eye tracker; undefined when eye tracking is off. */
   readonly recalibrate: (() => void) | undefined;
   readonly sessionId: string;
+  /** The active-learning label queue; undefined when `labels.enabled` is false. */
+  readonly labels?: LabelService | undefined;
 }
 
 export function commandEffects(deps: EffectDeps): CommandEffects {
-  const unavailable = (what: string) => () => {
-    throw new Error(`${what} is not available in this build of the daemon`);
-  };
   return {
     pause: () => deps.capture.pause(),
     resume: () => deps.capture.resume(),
@@ -27,7 +27,16 @@ export function commandEffects(deps: EffectDeps): CommandEffects {
       deps.recalibrate();
       return { sessionId: deps.sessionId };
     },
-    label: unavailable('labelling'),
+    label: (answer) => {
+      if (!deps.labels) throw new Error('labelling is off in this configuration (labels.enabled: false)');
+      try {
+        return deps.labels.answer(answer);
+      } catch (error) {
+        // An answer to nothing we asked, a second answer, an answer we did not offer: refused, nothing stored.
+        if (error instanceof LabelAnswerRejected) throw new InvalidRequestError(error.message);
+        throw error;
+      }
+    },
     // Activates a version already in the models directory (put there by `glance flash`), through the
     // registry's checks: a refused model leaves the serving one in place, and the reply says why.
     installModel: async ({ name, version }) => {

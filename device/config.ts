@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { eyeTrackingConfigSchema } from '../calibration/config.ts';
 import { modelsConfigSchema } from '../models/config.ts';
 import { attentionConfigSchema } from '../pipelines/attention/config.ts';
+import { labelsConfigSchema } from '../pipelines/labels/config.ts';
 import { snippetsConfigSchema } from '../pipelines/snippets/config.ts';
 import { syncConfigSchema } from '../sync/config.ts';
 import { BadInputError, messageOf } from './errors.ts';
@@ -88,6 +89,9 @@ export const configSchema = z.strictObject({
     .union([z.literal(false), syncConfigSchema])
     .prefault({})
     .describe('the link to the phone (MQTT); false turns it off'),
+  labels: labelsConfigSchema
+    .prefault({})
+    .describe('active learning: ask the wearer to label the records the models are least sure about'),
   log: z
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
     .default({ level: 'info' }),

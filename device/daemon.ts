@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { readSessionIntrinsics, type SceneIntrinsics } from '../calibration/index.ts';
 import type { ModelRegistry } from '../models/registry.ts';
+import { LabelService } from '../pipelines/labels/label-service.ts';
+import { snippetSource } from '../pipelines/labels/sources.ts';
 import { CaptureState } from '../pipelines/snippets/capture-state.ts';
 import type { BatchWriter } from '../storage/batch-writer.ts';
 import { CameraIntrinsicsRepository } from '../storage/camera-intrinsics.ts';
@@ -153,6 +155,9 @@ export class Daemon {
       const db = this.db as Db;
       const capture = this.capture();
       const snippets = new SnippetRepository(db, config.device.dataDir);
+      const labels = config.labels.enabled
+        ? new LabelService(db, config.labels, [snippetSource(db)], logger)
+        : undefined;
       const sync = await startSync({
         db,
         config: config.sync,
@@ -170,6 +175,7 @@ export class Daemon {
           models: () => this.openModels(),
           recalibrate: this.recalibrate,
           sessionId: this.sessionId,
+          labels,
         }),
         onTransferSynced: (t) => {
           if (t.kind === 'snippet') snippets.markSynced(t.recordId);
@@ -197,7 +203,9 @@ export class Daemon {
               : { wsUrl: () => `ws://${host}:${sync.stats().broker?.ws ?? 8083}` }),
           })
         : undefined;
+      labels?.start();
       return async () => {
+        labels?.stop();
         await companion?.close();
         await sync.stop();
       };

@@ -15,7 +15,8 @@ import { OFFLINE_STATUS, type StatusProvider, StatusPublisher } from './status.t
 import { PATTERNS, Topics } from './topics.ts';
 import { TransferSender, type TransferStats, type TransferSyncedHook } from './transfer/sender.ts';
 
-export type { CommandEffects } from './commands/command.ts';
+export type { CommandEffects, LabelAnswer } from './commands/command.ts';
+export { InvalidRequestError } from './commands/command.ts';
 export { type SyncConfig, syncConfigSchema } from './config.ts';
 export type { DeviceStatus } from './messages.ts';
 export type { StatusProvider } from './status.ts';

@@ -5,7 +5,7 @@ export interface CommandEffects {
   pause(request: { readonly reason?: string }): void | Promise<void>;
   resume(): void | Promise<void>;
   calibrate(request: { readonly points: 5 | 9 }): CalibrationStarted | Promise<CalibrationStarted>;
-  label(request: LabelAnswer): void | Promise<void>;
+  label(request: LabelAnswer): unknown;
   installModel(request: ModelRef & { readonly sha256?: string }): ModelInstalled | Promise<ModelInstalled>;
   rollbackModel(request: { readonly name: string }): ModelRef | Promise<ModelRef>;
 }
@@ -15,9 +15,17 @@ export interface CalibrationStarted {
 }
 export interface LabelAnswer {
   readonly requestId: string;
-  readonly label: string;
-  readonly note?: string;
+  /** One of the options the request offered. */
+  readonly answer: string;
+  /** Who answered (the phone app's user), when it says. */
+  readonly by?: string;
 }
+
+/**
+ * Thrown by an effect when a well-formed request cannot be honoured as asked (an unknown id, a duplicate): the
+ * reply is an `invalid` error with this message, and the effect must have changed nothing.
+ */
+export class InvalidRequestError extends Error {}
 export interface ModelRef {
   readonly name: string;
   readonly version: string;

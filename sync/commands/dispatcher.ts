@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Link } from '../link.ts';
 import type { InboundMessage } from '../router.ts';
 import type { Topics } from '../topics.ts';
-import type { Command, CommandEffects } from './command.ts';
+import { type Command, type CommandEffects, InvalidRequestError } from './command.ts';
 import type { CommandReplyV1, ReplyError } from './reply.ts';
 
 export interface CommandDispatcherOptions {
@@ -83,6 +83,8 @@ export class CommandDispatcher {
       });
       this.o.afterCommand();
     } catch (error) {
+      if (error instanceof InvalidRequestError)
+        return this.refuse(name, correlationId, message, 'invalid', error.message);
       this.counters.failed++;
       const text = error instanceof Error ? error.message : String(error);
       this.o.logger.error({ command: name, correlationId, err: text }, 'command failed');

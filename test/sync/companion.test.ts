@@ -98,7 +98,7 @@ describe.skipIf(!existsSync(CHROMIUM))('companion page (skipped: /usr/bin/chromi
         resume: () => capture.resume(),
         calibrate: () => ({ sessionId: 'none' }),
         label: (answer) => {
-          labels.push(answer.label);
+          labels.push(answer.answer);
         },
         installModel: () => ({ activated: false, reason: 'not in this test' }),
         rollbackModel: (r) => ({ name: r.name, version: '0' }),

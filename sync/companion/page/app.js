@@ -194,12 +194,21 @@ const VIEWS = {
   },
   'label-request'(data, event) {
     const requestId = data.requestId ?? event.recordId;
-    const input = el('input', { name: 'label', required: true, placeholder: 'What was this?' });
+    // The device offers its answers (one per class of the model asked about); free text only when it offers none.
+    const options = Array.isArray(data.options) ? data.options.filter((o) => typeof o === 'string') : [];
+    const input =
+      options.length > 0
+        ? el(
+            'select',
+            { name: 'answer', required: true },
+            options.map((o) => el('option', { value: o, textContent: o })),
+          )
+        : el('input', { name: 'answer', required: true, placeholder: 'What was this?' });
     input.setAttribute('aria-label', `Label for request ${requestId}`);
     const form = el('form', { className: 'label-answer' }, [input, el('button', { textContent: 'Send label' })]);
     form.addEventListener('submit', (e) => {
       e.preventDefault();
-      sendCommand('label', { requestId, label: input.value });
+      sendCommand('label', { requestId, answer: input.value });
     });
     return el('div', {}, [
       el('p', { textContent: data.question ?? 'The glasses ask for a label' }),

@@ -67,7 +67,7 @@ export function recordingEffects(): { effects: CommandEffects; calls: string[] }
       calls.push(`calibrate:${r.points}`);
       return { sessionId: 'cal-1' };
     },
-    label: (r) => void calls.push(`label:${r.requestId}=${r.label}`),
+    label: (r) => void calls.push(`label:${r.requestId}=${r.answer}`),
     installModel: (r) => {
       calls.push(`install:${r.name}@${r.version}`);
       return { activated: false, reason: 'signature does not verify' };

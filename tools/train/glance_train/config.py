@@ -35,6 +35,39 @@ class TrainConfig:
 
 
 @dataclass(frozen=True)
+class MatOptions:
+    """MAT (modular adaptive training) as an option of the shared trainer; see ``glance_train.mat``.
+
+    ``glance train pupil --set mat.enabled=true --set mat.period=20``. Modules are the model's
+    ``mat_modules()`` or, by default, its blocks (``glance_train.mat.controller.default_groups``).
+    """
+
+    enabled: bool = False
+    probe_size: int = 4
+    """Training samples (evenly spaced, the same on every worker) on which λ_max is measured."""
+    period: int = 40
+    """Optimiser steps between λ_max measurements (and re-selection of the active modules)."""
+    alpha: float = 1.0
+    """Threshold rule: active when λ_max ≥ alpha × the mean λ_max of the module's peers …"""
+    tau: float = 0.1
+    """… and ln λ_max moved by at least tau since the previous measurement."""
+    warmup: int = 2
+    """Measurements during which every module trains."""
+    min_active: int = 1
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            kinds = {"bool": bool, "int": int, "float": (int, float)}
+            value, kind = getattr(self, f.name), kinds[str(f.type)]
+            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+                raise ValueError(f"mat.{f.name} must be {f.type}, got {value!r}")
+        if self.probe_size < 1 or self.period < 1 or self.min_active < 1 or self.warmup < 0:
+            raise ValueError("mat: probe_size, period and min_active must be ≥ 1, warmup ≥ 0")
+        if self.alpha < 0 or self.tau < 0:
+            raise ValueError("mat: alpha and tau must be ≥ 0")
+
+
+@dataclass(frozen=True)
 class Experiment:
     model: str
     version: str = "0.1.0"
@@ -43,6 +76,7 @@ class Experiment:
     data: dict[str, Any] = field(default_factory=dict)
     train: TrainConfig = field(default_factory=TrainConfig)
     export: dict[str, Any] = field(default_factory=dict)
+    mat: MatOptions = field(default_factory=MatOptions)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -59,7 +93,12 @@ class Experiment:
         bad = sorted(set(train) - train_known)
         if bad:
             raise ValueError(f"unknown [train] keys {bad}; known: {sorted(train_known)}")
-        return Experiment(train=TrainConfig(**train), **values)
+        mat = values.pop("mat", {})
+        mat_known = {f.name for f in dataclasses.fields(MatOptions)}
+        bad = sorted(set(mat) - mat_known)
+        if bad:
+            raise ValueError(f"unknown [mat] keys {bad}; known: {sorted(mat_known)}")
+        return Experiment(train=TrainConfig(**train), mat=MatOptions(**mat), **values)
 
 
 def _parse_value(text: str) -> Any:

@@ -61,7 +61,7 @@ def _worker(
     data = datasets(render_splits(splits, 1, cache_dir))  # cache hits: the parent rendered them
     model = create_model(exp.model, exp.model_config)
     task = get_task(model_entry(exp.model).task)
-    trainer = Trainer(exp.train, task, exp.seed, out if ctx.is_main else None, meta, quiet)
+    trainer = Trainer(exp.train, task, exp.seed, out if ctx.is_main else None, meta, quiet, exp.mat)
     result = trainer.fit(ctx, model, data["train"], data["val"])
     if ctx.is_main and not quiet:
         why = "early stop" if result.stopped_early else "done"

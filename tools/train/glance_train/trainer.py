@@ -5,6 +5,11 @@ evaluate on rank 0, keep the best checkpoint by the task's monitored metric, wri
 curves' plot, and stop early when the metric has not improved for ``patience`` epochs. Each worker gets
 ``batch_size / world_size`` of every global batch and DDP averages the gradients, so N workers follow the
 same path as one.
+
+With ``mat.enabled`` (an ``Experiment``'s ``[mat]`` section) the loop trains with MAT
+(``glance_train.mat.option``): λ_max per module every ``mat.period`` steps, inactive modules frozen before the
+forward pass so autograd computes none of their gradients, and the per-epoch λ_max and active set written to
+``metrics.json`` under ``mat``.
 """
 
 from __future__ import annotations
@@ -24,9 +29,10 @@ from torch.utils.data.distributed import DistributedSampler
 from tqdm import tqdm
 
 from glance_train.checkpoint import save_checkpoint
-from glance_train.config import TrainConfig
+from glance_train.config import MatOptions, TrainConfig
 from glance_train.curves import plot_curves, write_metrics
 from glance_train.distributed import WorkerContext, broadcast_flag, threads_per_worker
+from glance_train.mat.option import TrainerMat, probe_batch
 from glance_train.tasks import Task
 
 Batch = tuple[torch.Tensor, torch.Tensor]
@@ -40,6 +46,8 @@ class FitResult:
     steps: int = 0
     stopped_early: bool = False
     seconds: float = 0.0
+    mat: dict[str, Any] = field(default_factory=dict)
+    """MAT's record (``TrainerMat.record``) when MAT is on: per-epoch λ_max per module and the active set."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,7 @@ class Trainer:
     meta: dict[str, Any]
     """Saved in every checkpoint: model name and config, experiment, dataset."""
     quiet: bool = False
+    mat: MatOptions = field(default_factory=MatOptions)
 
     def fit(
         self, ctx: WorkerContext, model: nn.Module, train_set: Dataset[Batch], val_set: Dataset[Batch]
@@ -60,8 +69,16 @@ class Trainer:
             raise ValueError(f"batch_size {cfg.batch_size} does not split over {ctx.world_size} workers")
         torch.set_num_threads(threads_per_worker(cfg.threads, ctx.world_size))
         model.to(ctx.device)
+        mat = None
+        if self.mat.enabled:
+            mat = TrainerMat(ctx, model, probe_batch(train_set, self.mat.probe_size), self.mat)
         ids = [ctx.device.index] if ctx.device.type == "cuda" else None
-        net: nn.Module = DistributedDataParallel(model, device_ids=ids) if ctx.distributed else model
+        # MAT leaves frozen modules out of the autograd graph: DDP must look for unused parameters.
+        net: nn.Module = (
+            DistributedDataParallel(model, device_ids=ids, find_unused_parameters=mat is not None)
+            if ctx.distributed
+            else model
+        )
         sampler = DistributedSampler(
             train_set, ctx.world_size, ctx.rank, shuffle=True, seed=self.seed, drop_last=True
         )
@@ -81,8 +98,11 @@ class Trainer:
         stale = 0
         for epoch in range(cfg.epochs):
             sampler.set_epoch(epoch)
-            train_loss = self._epoch(ctx, net, loader, opt, sched, epoch, result, steps_total)
+            train_loss = self._epoch(ctx, net, loader, opt, sched, epoch, result, steps_total, mat)
             stop = result.steps >= steps_total
+            if mat is not None:
+                mat.end_epoch(epoch + 1)
+                result.mat = mat.record()
             if ctx.is_main:
                 improved = self._end_epoch(model, val_loader, epoch, train_loss, opt, result, start)
                 stale = 0 if improved else stale + 1
@@ -90,6 +110,8 @@ class Trainer:
                     result.stopped_early = stop = True
             if broadcast_flag(ctx, stop):
                 break
+        if mat is not None:
+            mat.release()  # every parameter trainable again, as export and fine-tuning expect
         result.seconds = time.perf_counter() - start
         return result
 
@@ -103,6 +125,7 @@ class Trainer:
         epoch: int,
         result: FitResult,
         steps_total: int,
+        mat: TrainerMat | None = None,
     ) -> float:
         net.train()
         show = ctx.is_main and not self.quiet and sys.stderr.isatty()
@@ -112,13 +135,19 @@ class Trainer:
         device = next(net.parameters()).device
         for x, t in bar:
             x, t = x.to(device, non_blocking=True), t.to(device, non_blocking=True)
+            if mat is not None:
+                mat.before_step()  # probe if due; freeze inactive modules before autograd sees the forward
             loss, _ = self.task.loss(net(x), t)
             if not math.isfinite(float(loss)):
                 raise FloatingPointError(f"loss is {float(loss)} at step {result.steps}")
-            opt.zero_grad(set_to_none=True)
+            opt.zero_grad(set_to_none=True)  # None, not zero: AdamW then skips frozen parameters entirely
             loss.backward()
+            if mat is not None:
+                mat.check_skipped()
             opt.step()
             sched.step()
+            if mat is not None:
+                mat.after_step()
             result.steps += 1
             total, count = total + float(loss), count + 1
             bar.set_postfix(loss=f"{total / count:.3f}")
@@ -156,6 +185,8 @@ class Trainer:
                 save_checkpoint(self.out_dir / "best.pt", model, self.meta, **extra)
             save_checkpoint(self.out_dir / "last.pt", model, self.meta, optimizer=opt.state_dict(), **extra)
             record = {"history": result.history, "best": result.best, "bestEpoch": result.best_epoch}
+            if result.mat:
+                record["mat"] = result.mat
             write_metrics(self.out_dir / "metrics.json", record)
             plot_curves(self.out_dir / "curves.png", result.history, monitor, str(self.meta.get("model", "")))
         return improved

@@ -1,6 +1,7 @@
 """The label queue: which memories to ask the wearer about, chosen by DEAL, and learning from the answers.
 
-The device side mirrors this logic (candidates are snippets or emotion records with the current model's class
+The device side is a port of this class (pipelines/labels/label-queue.ts in the daemon, checked pick for pick
+against it through ``replay.py``; candidates are snippets or emotion records with the current model's class
 probabilities and an embedding); the pool-based benchmark in ``loop.py`` drives the same class, so what is
 measured is what ships. State is a small JSON-able dict (expert weights, round, pending questions), so the
 queue survives a restart of the daemon.

@@ -64,12 +64,37 @@ class MatConfig:
 
 
 def default_groups(model: nn.Module) -> ModuleGroups:
-    """The model's own partition (``mat_modules()``) or, failing that, one module per top-level child."""
+    """The model's own partition (``mat_modules()``) or, failing that, its blocks.
+
+    Blocks, read off the module tree: every top-level child with parameters is one block, except a container
+    (``nn.Sequential`` / ``nn.ModuleList``) of blocks, which contributes its children (``stage4.0``,
+    ``stage4.1``, …). A container of plain layers (conv → norm → act, linear → act → linear) stays one block:
+    a block is the unit that owns a piece of the representation, a single layer of it is not.
+    """
     own = getattr(model, "mat_modules", None)
     if callable(own):
         return own()
-    children = model.named_children()
-    return {name: list(child.parameters()) for name, child in children if any(child.parameters())}
+    groups: ModuleGroups = {}
+    for name, child in model.named_children():
+        if _is_container_of_blocks(child):
+            for sub, block in child.named_children():
+                _add(groups, f"{name}.{sub}", block)
+        else:
+            _add(groups, name, child)
+    return groups
+
+
+def _is_container_of_blocks(module: nn.Module) -> bool:
+    if not isinstance(module, (nn.Sequential, nn.ModuleList)):
+        return False
+    owning = [c for c in module.children() if any(True for _ in c.parameters())]
+    return bool(owning) and all(any(True for _ in c.children()) for c in owning)
+
+
+def _add(groups: ModuleGroups, name: str, module: nn.Module) -> None:
+    params = [p for p in module.parameters() if p.requires_grad]
+    if params:
+        groups[name] = params
 
 
 def peer_kind(name: str) -> str:
@@ -148,9 +173,13 @@ class MatController:
         record = {"config": asdict(self.config), "epochs": self.log, "probes": self.probes}
         path.write_text(json.dumps(record, indent=1) + "\n")
 
+    def measure(self) -> tuple[dict[str, float], Tally]:
+        """λ_max per module on the probe batch. Subclasses may share one measurement among workers (DDP)."""
+        return module_lambda_max(self.model, self.groups, self.probe, self.counter)
+
     def _probe_and_select(self) -> None:
         start = time.perf_counter()
-        lambdas, spent = module_lambda_max(self.model, self.groups, self.probe, self.counter)
+        lambdas, spent = self.measure()
         self.probe_seconds += time.perf_counter() - start
         self.probe_flops += spent
         index = self._step // self.config.period

@@ -53,7 +53,7 @@ def _probe(
         model.eval()
         for i in range(len(probe)):
             with torch.enable_grad():
-                out = model(probe[i : i + 1])[0]
+                out = first_sample_outputs(model(probe[i : i + 1]))
             one = counter.take("mat-probe")
             spent.forward += one.forward
             spent.backward += one.backward * out.numel()  # one backward per logit
@@ -69,6 +69,14 @@ def _probe(
         jac = torch.cat(parts).double()  # (B·C) × P_m
         lambdas[name] = float(torch.linalg.eigvalsh(jac @ jac.T)[-1])
     return lambdas, spent
+
+
+def first_sample_outputs(outputs: torch.Tensor | tuple[torch.Tensor, ...]) -> torch.Tensor:
+    """All outputs of a one-sample forward as one vector: a classifier's logits, or every head of a
+    multi-output model (the pupil net's centre, axes, angle and open logit) side by side. The mNTK is over all of them."""
+    if isinstance(outputs, torch.Tensor):
+        return outputs[0].reshape(-1)
+    return torch.cat([o[0].reshape(-1) for o in outputs])
 
 
 def _jacobian_rows(out: torch.Tensor, params: list[nn.Parameter]) -> torch.Tensor:
