@@ -23,6 +23,12 @@ export interface ChunkStreamOptions {
   /** Connected, and the receiver is listening. */
   readonly canSend: () => boolean;
   readonly onTimeout?: (acked: number) => void;
+  /**
+   * After each manifest, send no chunk until the receiver answers with an ack. A sender that knows nothing of the
+   * receiver's state (a flasher started again, or reconnected) then begins where the receiver is, not where it
+   * last heard. The snippet sender keeps its stored ack and streams at once.
+   */
+  readonly handshake?: boolean;
 }
 
 export interface StreamCounters {
@@ -56,6 +62,7 @@ export class ChunkStream {
   private readonly resentAtMs = new Map<number, number>();
   private lastProgressMs = Date.now();
   private needManifest = true;
+  private awaitingAnswer = false;
   private done = false;
   private readonly wakeup = new Wakeup();
 
@@ -97,6 +104,7 @@ export class ChunkStream {
 
   /** The receiver holds [0, next) and lacks `missing`. */
   progress(next: number, missing: readonly number[]): void {
+    this.awaitingAnswer = false;
     if (next !== this.ackedChunks) this.lastProgressMs = Date.now();
     if (next < this.ackedChunks || this.sendPtr < next) this.sendPtr = next;
     this.ackedChunks = next;
@@ -127,11 +135,13 @@ export class ChunkStream {
     if (this.needManifest) {
       this.needManifest = false;
       this.lastProgressMs = Date.now();
+      this.awaitingAnswer = this.o.handshake === true;
       this.o.publishManifest();
     }
-    const index =
-      this.resend.shift() ??
-      (this.sendPtr < this.o.chunks && this.sendPtr - this.ackedChunks < this.o.window ? this.sendPtr++ : undefined);
+    const index = this.awaitingAnswer
+      ? undefined
+      : (this.resend.shift() ??
+        (this.sendPtr < this.o.chunks && this.sendPtr - this.ackedChunks < this.o.window ? this.sendPtr++ : undefined));
     if (index !== undefined) return this.sendChunk(index);
     const idleMs = Date.now() - this.lastProgressMs;
     if (idleMs >= this.o.ackTimeoutMs) {
