@@ -93,35 +93,46 @@ export class OtaReceiver {
       this.o.logger.warn({ otaId }, 'retained OTA manifest ignored');
       return;
     }
-    const refuse = (reason: string) => {
-      this.o.logger.warn({ otaId, reason }, 'OTA refused');
-      this.publishResult(otaId, { v: 1, otaId, ok: false, stage: 'transfer', reason });
-    };
-    if (!this.o.config.enabled || this.o.install === undefined || this.o.dir === undefined) {
-      return refuse('this device does not accept models over the air (sync.ota.enabled is false, or no registry)');
-    }
-    let manifest: OtaManifestV1;
-    try {
-      const parsed = otaManifestV1.safeParse(JSON.parse(message.payload.toString('utf8')));
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        return refuse(`OTA manifest invalid: ${issue?.path.join('.') || '(manifest)'}: ${issue?.message ?? ''}`);
-      }
-      manifest = parsed.data;
-    } catch {
-      return refuse('OTA manifest is not JSON');
-    }
-    if (manifest.otaId !== otaId) return refuse(`the manifest is for ${manifest.otaId}, not ${otaId}`);
-    if (manifest.size > this.o.config.maxBytes) {
-      return refuse(`bundle of ${manifest.size} bytes is larger than sync.ota.maxBytes (${this.o.config.maxBytes})`);
+    const manifest = this.admit(otaId, message.payload);
+    if (typeof manifest === 'string') {
+      this.o.logger.warn({ otaId, reason: manifest }, 'OTA refused');
+      this.publishResult(otaId, { v: 1, otaId, ok: false, stage: 'transfer', reason: manifest });
+      return;
     }
     const row = this.repo.get(otaId);
-    if (row !== undefined && row.sha256 !== manifest.sha256) return refuse('another bundle already has this id');
-    if (row?.result) return this.publishRaw(otaId, row.result);
-    if (row?.state === 'dropped') return refuse('this bundle was superseded by a newer one of the same model');
-    if (row?.state === 'installing') return this.sendAck(otaId, fullAck(manifest));
-    if (row === undefined) this.begin(manifest);
-    this.entry(otaId)?.incoming.ack();
+    if (row?.result) this.publishRaw(otaId, row.result);
+    else if (row?.state === 'installing') this.sendAck(otaId, fullAck(manifest));
+    else {
+      if (row === undefined) this.begin(manifest);
+      this.entry(otaId)?.incoming.ack();
+    }
+  }
+
+  /** The manifest, or why this bundle is refused before anything is staged. */
+  private admit(otaId: string, payload: Buffer): OtaManifestV1 | string {
+    if (!this.o.config.enabled || this.o.install === undefined || this.o.dir === undefined) {
+      return 'this device does not accept models over the air (sync.ota.enabled is false, or no registry)';
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(payload.toString('utf8'));
+    } catch {
+      return 'OTA manifest is not JSON';
+    }
+    const parsed = otaManifestV1.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return `OTA manifest invalid: ${issue?.path.join('.') || '(manifest)'}: ${issue?.message ?? ''}`;
+    }
+    const manifest = parsed.data;
+    if (manifest.otaId !== otaId) return `the manifest is for ${manifest.otaId}, not ${otaId}`;
+    if (manifest.size > this.o.config.maxBytes) {
+      return `bundle of ${manifest.size} bytes is larger than sync.ota.maxBytes (${this.o.config.maxBytes})`;
+    }
+    const row = this.repo.get(otaId);
+    if (row !== undefined && row.sha256 !== manifest.sha256) return 'another bundle already has this id';
+    if (row?.state === 'dropped') return 'this bundle was superseded by a newer one of the same model';
+    return manifest;
   }
 
   handleChunk(otaId: string, index: string, message: InboundMessage): void {

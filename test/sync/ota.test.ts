@@ -7,7 +7,17 @@ import { otaManifestOf, readModelBundle } from '../../sync/ota/bundle.ts';
 import { flashBundle, flashOverMqtt } from '../../sync/ota/flasher.ts';
 import { Topics } from '../../sync/topics.ts';
 import { encodeChunk } from '../../sync/transfer/framing.ts';
-import { type BrokerKind, type BrokerSetup, FLASHER, setUpBroker } from './helpers/brokers.ts';
+import { glanceAsync } from '../helpers/cli.ts';
+import {
+  type BrokerKind,
+  type BrokerSetup,
+  closeClient,
+  FLASHER,
+  grantedQos,
+  mqttClient,
+  PHONE,
+  setUpBroker,
+} from './helpers/brokers.ts';
 import { tmp, waitFor } from './helpers/fixtures.ts';
 import { type OtaDevice, pupilAnswers, pupilVersion, startOtaDevice } from './helpers/ota-device.ts';
 import { TcpProxy } from './helpers/tcp-proxy.ts';
@@ -138,3 +148,119 @@ describe.each(['embedded', 'mosquitto'] as BrokerKind[])('OTA models through %s'
     expect(again.stats.chunksSent).toBe(0);
   });
 });
+
+/** What needs the embedded broker: its flasher account, and a device restart (which restarts the broker too). */
+describe('OTA models through the embedded broker', () => {
+  let broker: BrokerSetup;
+  const cleanups: (() => Promise<void> | void)[] = [];
+  beforeAll(async () => {
+    broker = await setUpBroker('embedded');
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  const started = async (dir: string) => {
+    const d = await startOtaDevice(dir, broker.brokerConfig, quiet, DEVICE_ID);
+    await waitFor('the device to connect', () => d.sync.stats().connected);
+    return d;
+  };
+  const client = async (credentials: { username: string; password: string }) => {
+    const c = await mqttClient(broker.phoneUrl, credentials);
+    cleanups.push(() => closeClient(c));
+    return c;
+  };
+
+  it('resumes from the chunks staged on disk after the device (and its broker) restart mid-transfer', async () => {
+    const dir = tmp();
+    const first = await started(dir);
+    let stopped = false;
+    cleanups.push(() => (stopped ? undefined : first.stop()));
+    const model = pupilVersion(dir, '1.0.1');
+    const { otaId, chunks } = otaManifestOf(readModelBundle(model), CHUNK);
+    const sent: number[] = [];
+    const flashing = flashOverMqtt(model, {
+      ...{ url: broker.phoneUrl, deviceId: DEVICE_ID, ...FLASHER, logger: quiet, reconnectMs: 100 },
+      ...{ chunkBytes: CHUNK, window: 4, maxBytesPerSecond: 300_000 },
+      onChunk: (i) => sent.push(i),
+    });
+    await waitFor('a part of the model staged', () => heldPrefix(first) >= 8);
+    const held = heldPrefix(first);
+    const sentBefore = sent.length;
+    await first.stop();
+    stopped = true;
+    expect(existsSync(join(first.otaDir, `${otaId}.part`))).toBe(true);
+    const second = await started(dir);
+    cleanups.push(() => second.stop());
+    const report = await flashing;
+    expect(report.result).toMatchObject({ ok: true, model: 'pupil@1.0.1', previous: 'pupil@1.0.0' });
+    const afterRestart = sent.slice(sentBefore);
+    expect(Math.min(...afterRestart)).toBeGreaterThanOrEqual(held);
+    expect(afterRestart.length).toBeLessThan(chunks - held + 4 + 4);
+    expect(await pupilAnswers(second.registry)).toBe('pupil@1.0.1');
+  });
+
+  it('lets a flasher write the OTA topics and nothing else, and keeps phones off them', async () => {
+    const d = await started(tmp());
+    cleanups.push(() => d.stop());
+    const flasher = await client(FLASHER);
+    const root = `glance/${DEVICE_ID}`;
+    expect(await grantedQos(flasher, [`${root}/models/ota/x/result`, `${root}/events/+`, `${root}/#`])).toEqual([
+      1, 128, 128,
+    ]);
+    for (const [topic, who] of [
+      [`${root}/cmd/pause`, FLASHER],
+      [`${root}/models/ota/x/ack`, FLASHER],
+      [`${root}/models/ota/x/manifest`, PHONE],
+    ] as const) {
+      const c = await client(who);
+      const closed = new Promise<void>((resolve) => c.once('close', () => resolve()));
+      c.publish(topic, '{"v":1}', { qos: 1 });
+      await closed;
+    }
+    // An invalid manifest from the flasher is answered with the reason, and nothing is staged.
+    const results: unknown[] = [];
+    flasher.on('message', (_t, payload) => results.push(JSON.parse(payload.toString())));
+    await flasher.publishAsync(`${root}/models/ota/x/manifest`, '{"v":1,"otaId":"x"}', { qos: 1 });
+    await waitFor('the refusal', () => results.length === 1);
+    expect(results[0]).toMatchObject({
+      ok: false,
+      stage: 'transfer',
+      reason: expect.stringMatching(/manifest invalid/),
+    });
+    expect(d.db.prepare('SELECT COUNT(*) FROM ota_transfers').pluck().get()).toBe(0);
+  });
+
+  it('glance flash --broker installs over the air, and names bad input with exit code 2', async () => {
+    const dir = tmp();
+    const d = await started(dir);
+    cleanups.push(() => d.stop());
+    const model = pupilVersion(dir, '1.0.1');
+    const args = ['flash', model, '--broker', broker.phoneUrl, '--device-id', DEVICE_ID];
+    const auth = ['--username', FLASHER.username, '--password', FLASHER.password, '--chunk-size', '32768'];
+    // Both CLI processes at once: each start-up costs seconds on a shared machine.
+    const [ok, missing] = await Promise.all([
+      run([...args, ...auth]),
+      run(['flash', join(dir, 'nowhere'), '--broker', broker.phoneUrl, '--device-id', DEVICE_ID]),
+    ]);
+    expect(ok.stderr).toBe('');
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/^pupil@1\.0\.1 active on dev1 \(was pupil@1\.0\.0\); 19 chunks/);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/nowhere\/manifest\.json is missing/);
+  });
+});
+
+/** The CLI in a subprocess without blocking this process's event loop (the device runs in it). */
+async function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = glanceAsync(args);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const status = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { status, stdout, stderr };
+}
