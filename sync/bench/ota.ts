@@ -7,7 +7,6 @@ import { defaultModelsConfig } from '../../models/config.ts';
 import { ModelRegistry } from '../../models/registry.ts';
 import { readPrivateKey, readTrustedKey, signManifest } from '../../models/signing.ts';
 import { openDatabase } from '../../storage/db.ts';
-import { ModelRepository } from '../../storage/models.ts';
 import type { Metric } from '../../tools/bench/report.ts';
 import { syncConfigSchema } from '../config.ts';
 import { type OtaInstaller, type SyncHandle, startSync } from '../index.ts';
