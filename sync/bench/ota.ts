@@ -109,13 +109,15 @@ async function resume(mosquitto: LocalMosquitto, root: string, logger: pino.Logg
     trustedKeys: [readTrustedKey(pub)],
   });
   await registry.start(['pupil']);
-  const { otaInstaller } = await import('../../device/command-effects.ts');
-  const d = await device(
-    mosquitto,
-    dir,
-    logger,
-    otaInstaller(async () => registry),
-  );
+  // The daemon's installer lives in device/ (which nothing else imports): the same two registry calls here.
+  const install: OtaInstaller = async (staged) => {
+    const [name = '', version = ''] = (await registry.install(staged)).model.split('@');
+    const outcome = await registry.activate(name, version);
+    return outcome.ok
+      ? { ok: true, model: outcome.model }
+      : { ok: false, stage: outcome.stage, reason: outcome.reason };
+  };
+  const d = await device(mosquitto, dir, logger, install);
   const model = join(dir, 'pupil-1.0.1');
   cpSync(ZOO_PUPIL, model, { recursive: true });
   const manifest = JSON.parse(readFileSync(join(model, 'manifest.json'), 'utf8')) as Record<string, unknown>;
