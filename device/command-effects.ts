@@ -1,7 +1,8 @@
+import { ModelRejectedError } from '../models/errors.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 import { LabelAnswerRejected, type LabelService } from '../pipelines/labels/label-service.ts';
 import type { CaptureState } from '../pipelines/snippets/capture-state.ts';
-import { type CommandEffects, InvalidRequestError } from '../sync/index.ts';
+import { type CommandEffects, InvalidRequestError, type OtaInstaller } from '../sync/index.ts';
 
 /**
  * What the phone's commands do to this daemon. Commands whose capability is not in this build answer with an
@@ -49,5 +50,36 @@ export function commandEffects(deps: EffectDeps): CommandEffects {
       const [, version = ''] = outcome.model.split('@');
       return { name, version };
     },
+  };
+}
+
+/**
+ * What a model that arrived over the air goes through: the registry's install (signature and sha256 against the
+ * trusted keys, trial session, I/O check, warm-up, copy into the models directory) and then its activation (the
+ * same checks again on the installed copy, then the atomic swap). A refusal at either step leaves the serving
+ * version in place and says which stage refused and why.
+ */
+export function otaInstaller(models: () => Promise<ModelRegistry>): OtaInstaller {
+  return async (dir) => {
+    const registry = await models();
+    let installed: string;
+    try {
+      installed = (await registry.install(dir)).model;
+    } catch (error) {
+      if (!(error instanceof ModelRejectedError)) throw error;
+      const serving = registry.servingModel(error.model.split('@')[0] ?? '')?.id;
+      return { ok: false, stage: error.stage, reason: error.reason, ...(serving ? { serving } : {}) };
+    }
+    const [name = '', version = ''] = installed.split('@');
+    const outcome = await registry.activate(name, version);
+    if (!outcome.ok) {
+      return {
+        ok: false,
+        stage: outcome.stage,
+        reason: outcome.reason,
+        ...(outcome.serving ? { serving: outcome.serving } : {}),
+      };
+    }
+    return { ok: true, model: outcome.model, ...(outcome.previous ? { previous: outcome.previous } : {}) };
   };
 }

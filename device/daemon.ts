@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { readSessionIntrinsics, type SceneIntrinsics } from '../calibration/index.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 import { LabelService } from '../pipelines/labels/label-service.ts';
@@ -16,7 +16,7 @@ import { SnippetRepository } from '../storage/snippets.ts';
 import { type TelemetryRow, telemetryWriter } from '../storage/telemetry.ts';
 import { startCompanionServer } from '../sync/companion/server.ts';
 import { type SyncHandle, startSync } from '../sync/index.ts';
-import { commandEffects } from './command-effects.ts';
+import { commandEffects, otaInstaller } from './command-effects.ts';
 import type { Config } from './config.ts';
 import { deviceStatusProvider } from './device-status.ts';
 import { ErrorLog } from './error-log.ts';
@@ -180,6 +180,8 @@ export class Daemon {
         onTransferSynced: (t) => {
           if (t.kind === 'snippet') snippets.markSynced(t.recordId);
         },
+        // Bundles are staged under the data directory, never in the live models directory.
+        ota: { dir: join(config.device.dataDir, 'ota'), install: otaInstaller(() => this.openModels()) },
       });
       this.sync = sync;
       const broker = sync.stats().broker;

@@ -15,7 +15,8 @@ const FILE_BYTES = 32 * 2 ** 20;
  * device's CPU time, which says more than the rate when the machine is shared.
  */
 export async function benchSync(): Promise<Metric[]> {
-  return [await benchRecords(), await benchSnippet(), await benchResume()];
+  const { benchOta } = await import('./bench/ota.ts');
+  return [await benchRecords(), await benchSnippet(), await benchResume(), ...(await benchOta())];
 }
 
 async function benchRecords(): Promise<Metric> {

@@ -17,7 +17,14 @@ const userSchema = z.strictObject({
     .max(64)
     .refine((u) => u !== DEVICE_USERNAME, `${DEVICE_USERNAME} is reserved for the device itself`)
     .describe('phone account name'),
-  password: z.string().min(8).max(256).describe('phone account password (at least 8 characters)'),
+  password: z.string().min(8).max(256).describe('account password (at least 8 characters)'),
+  role: z
+    .enum(['phone', 'flasher'])
+    .default('phone')
+    .describe(
+      'phone: reads glance/<deviceId>/…, sends commands and acknowledgements; flasher: sends models over the air ' +
+        '(models/ota/…) and reads nothing else',
+    ),
 });
 
 const tlsSchema = z.strictObject({
@@ -39,7 +46,7 @@ const embeddedSchema = z.strictObject({
     .max(16)
     .default([])
     .refine((us) => new Set(us.map((u) => u.username)).size === us.length, 'usernames must be unique')
-    .describe('phone accounts; each may read glance/<deviceId>/# and send commands and acknowledgements'),
+    .describe('accounts: phones (read glance/<deviceId>/#, send commands and acknowledgements) and flashers'),
   tls: tlsSchema.optional().describe('serve TCP and WebSocket over TLS'),
 });
 
@@ -156,6 +163,20 @@ export const syncConfigSchema = z.strictObject({
         .describe('a larger command is refused unread'),
     })
     .prefault({}),
+  ota: z
+    .strictObject({
+      enabled: z.boolean().default(true).describe('accept signed models over the air (models/ota/…)'),
+      maxBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(2 ** 31)
+        .default(64 * 2 ** 20)
+        .describe('a larger model bundle is refused before anything is staged'),
+      ackEvery: z.number().int().min(1).max(1024).default(4).describe('acknowledge after this many new chunks'),
+    })
+    .prefault({})
+    .describe('models sent over MQTT by glance flash --broker, installed through the model registry'),
   statusIntervalMs: z
     .number()
     .int()

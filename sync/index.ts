@@ -8,6 +8,7 @@ import { CommandDispatcher, type CommandStats } from './commands/dispatcher.ts';
 import { COMMANDS } from './commands/table.ts';
 import type { SyncConfig } from './config.ts';
 import { Link } from './link.ts';
+import { type OtaInstaller, OtaReceiver, type OtaStats } from './ota/receiver.ts';
 import { type DrainStats, OutboxDrain } from './outbox-drain.ts';
 import { PhonePresence } from './presence.ts';
 import { TopicRouter } from './router.ts';
@@ -19,6 +20,7 @@ export type { CommandEffects, LabelAnswer } from './commands/command.ts';
 export { InvalidRequestError } from './commands/command.ts';
 export { type SyncConfig, syncConfigSchema } from './config.ts';
 export type { DeviceStatus } from './messages.ts';
+export type { OtaInstaller, OtaOutcome } from './ota/receiver.ts';
 export type { StatusProvider } from './status.ts';
 export type { TransferSyncedHook } from './transfer/sender.ts';
 
@@ -32,6 +34,11 @@ export interface SyncDeps {
   readonly effects: CommandEffects;
   /** A file the phone now holds in full (e.g. mark the snippet synced, which makes it evictable). */
   readonly onTransferSynced?: TransferSyncedHook;
+  /**
+   * Models over the air: where incoming bundles are staged (never the live models directory) and how a staged
+   * model is installed (through the registry). Without it, OTA manifests are answered with a refusal.
+   */
+  readonly ota?: { readonly dir: string; readonly install: OtaInstaller };
 }
 
 export interface SyncStats {
@@ -43,6 +50,7 @@ export interface SyncStats {
   readonly outbox: DrainStats & { readonly pending: number };
   readonly transfers: TransferStats & { readonly open: number; readonly synced: number; readonly failed: number };
   readonly commands: CommandStats;
+  readonly ota: OtaStats;
 }
 
 export interface SyncHandle {
@@ -90,11 +98,18 @@ export async function startSync(deps: SyncDeps): Promise<SyncHandle> {
     maxPayloadBytes: config.commands.maxPayloadBytes,
     afterCommand: () => void status.publishNow(),
   });
+  const ota = new OtaReceiver({
+    ...{ db, link, topics, config: config.ota, logger: log },
+    dir: deps.ota?.dir,
+    install: deps.ota?.install,
+  });
   const router = new TopicRouter(topics.root)
     .on(PATTERNS.command, (message, p) => commands.handle(p.name, message))
     .on(PATTERNS.snippetAck, (message, p) => sender.handleAck(p.transferId, message))
     .on(PATTERNS.presence, (message) => presence.handle(message))
-    .on(PATTERNS.receipts, (message) => drain.handleReceipts(message));
+    .on(PATTERNS.receipts, (message) => drain.handleReceipts(message))
+    .on(PATTERNS.otaManifest, (message, p) => ota.handleManifest(p.otaId, message))
+    .on(PATTERNS.otaChunk, (message, p) => ota.handleChunk(p.otaId, p.index, message));
   link.onMessage((message) => {
     if (!router.dispatch(message)) log.debug({ topic: message.topic }, 'message with no handler');
   });
@@ -106,6 +121,7 @@ export async function startSync(deps: SyncDeps): Promise<SyncHandle> {
   });
   drain.start();
   sender.start();
+  ota.start();
   status.start();
   link.start();
 
@@ -113,6 +129,7 @@ export async function startSync(deps: SyncDeps): Promise<SyncHandle> {
     async stop() {
       await drain.stop();
       await sender.stop();
+      await ota.stop();
       await commands.idle();
       await status.stop();
       await link.close();
@@ -134,6 +151,7 @@ export async function startSync(deps: SyncDeps): Promise<SyncHandle> {
           failed: counts.failed,
         },
         commands: commands.stats(),
+        ota: ota.stats(),
       };
     },
   };

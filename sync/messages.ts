@@ -83,3 +83,72 @@ export const snippetAckV1 = z.strictObject({
 });
 export type SnippetAckV1 = z.infer<typeof snippetAckV1>;
 export type SnippetAckV1Input = z.input<typeof snippetAckV1>;
+
+/** The files of a model bundle sent over the air, in the order they are concatenated. */
+export const OTA_FILES = ['manifest.json', 'model.onnx', 'golden.json'] as const;
+export type OtaFileName = (typeof OTA_FILES)[number];
+
+/**
+ * models/ota/<otaId>/manifest, from the flasher: a model directory as one byte stream (its files concatenated in
+ * `files` order) cut into `chunks` chunks of `chunkBytes`. `model` is what the flasher read from manifest.json; the
+ * device checks it against the file it receives, and the registry checks everything else (signature, sha256s).
+ */
+export const otaManifestV1 = z
+  .strictObject({
+    v: z.literal(1),
+    otaId: topicLevel,
+    model: z.strictObject({
+      name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/),
+      version: z.string().regex(/^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$/),
+    }),
+    files: z
+      .array(z.strictObject({ name: z.enum(OTA_FILES), size: count, sha256 }))
+      .min(2)
+      .max(OTA_FILES.length),
+    size: z.number().int().min(1),
+    sha256,
+    chunkBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(8 * 2 ** 20),
+    chunks: z.number().int().min(1),
+  })
+  .superRefine((m, ctx) => {
+    const names = m.files.map((f) => f.name);
+    if (new Set(names).size !== names.length) ctx.addIssue({ code: 'custom', message: 'a file is listed twice' });
+    if (!names.includes('manifest.json') || !names.includes('model.onnx')) {
+      ctx.addIssue({ code: 'custom', message: 'manifest.json and model.onnx are required' });
+    }
+    if (m.files.reduce((sum, f) => sum + f.size, 0) !== m.size) {
+      ctx.addIssue({ code: 'custom', message: 'size is not the sum of the file sizes' });
+    }
+    if (Math.ceil(m.size / m.chunkBytes) !== m.chunks) {
+      ctx.addIssue({ code: 'custom', message: 'chunks does not match size and chunkBytes' });
+    }
+  });
+export type OtaManifestV1 = z.infer<typeof otaManifestV1>;
+
+/**
+ * models/ota/<otaId>/result, from the device, once the bundle is complete and the registry has decided (sent again
+ * whenever the flasher sends that bundle's manifest): the model now serving, or the stage that refused it and why,
+ * with what still serves.
+ */
+export const otaResultV1 = z.discriminatedUnion('ok', [
+  z.strictObject({
+    v: z.literal(1),
+    otaId: topicLevel,
+    ok: z.literal(true),
+    model: z.string().min(1),
+    previous: z.string().min(1).optional(),
+  }),
+  z.strictObject({
+    v: z.literal(1),
+    otaId: topicLevel,
+    ok: z.literal(false),
+    stage: z.string().min(1),
+    reason: z.string().min(1),
+    serving: z.string().min(1).optional(),
+  }),
+]);
+export type OtaResultV1 = z.infer<typeof otaResultV1>;

@@ -51,9 +51,30 @@ export class Topics {
     return `${this.root}/phone/receipts`;
   }
 
+  /** Models over the air: the flasher sends `manifest` and `chunk/<n>`, the device answers `ack` and `result`. */
+  ota(otaId: string, leaf: 'manifest' | 'ack' | 'result'): string {
+    return `${this.root}/models/ota/${otaId}/${leaf}`;
+  }
+
+  otaChunk(otaId: string, index: number): string {
+    return `${this.root}/models/ota/${otaId}/chunk/${index}`;
+  }
+
   /** What the device subscribes to. */
   get deviceFilters(): string[] {
-    return [`${this.root}/cmd/#`, `${this.root}/snippets/+/ack`, this.presence, this.receipts];
+    return [
+      `${this.root}/cmd/#`,
+      `${this.root}/snippets/+/ack`,
+      this.presence,
+      this.receipts,
+      `${this.root}/models/ota/+/manifest`,
+      `${this.root}/models/ota/+/chunk/+`,
+    ];
+  }
+
+  /** What a flasher subscribes to while it sends one bundle. */
+  flasherFilters(otaId: string): string[] {
+    return [this.ota(otaId, 'ack'), this.ota(otaId, 'result')];
   }
 
   /** What a phone (the reference receiver) subscribes to. */
@@ -79,6 +100,10 @@ export const PATTERNS = {
   manifest: 'snippets/:transferId/manifest',
   chunk: 'snippets/:transferId/chunk/:index',
   status: 'status',
+  otaManifest: 'models/ota/:otaId/manifest',
+  otaChunk: 'models/ota/:otaId/chunk/:index',
+  otaAck: 'models/ota/:otaId/ack',
+  otaResult: 'models/ota/:otaId/result',
 } as const;
 
 const TOPIC_LEVEL = /^[A-Za-z0-9_-]{1,64}$/;

@@ -146,7 +146,7 @@ export class EmbeddedBroker {
       done(Object.assign(new Error('client id reserved'), { returnCode: IDENTIFIER_REJECTED }), false);
       return;
     }
-    this.roles.set(client, { kind: 'phone', username: user.username });
+    this.roles.set(client, { kind: user.role, username: user.username });
     done(null, true);
   }
 }

@@ -7,8 +7,9 @@ import { UndeliveredOutbox } from '../../storage/outbox-undelivered.ts';
 import { TransferRepository } from '../../storage/transfers.ts';
 import type { ManifestV1 } from '../../sync/messages.ts';
 import { TokenBucket } from '../../sync/rate-limit.ts';
+import { PartialFile } from '../../sync/transfer/partial-file.ts';
 import { EventLog } from '../../tools/receiver/event-log.ts';
-import { PartialFile } from '../../tools/receiver/partial-file.ts';
+import { JsonLedger } from '../../tools/receiver/json-ledger.ts';
 import { tmp } from './helpers/fixtures.ts';
 
 const event = (seq: number, recordId: string) => ({
@@ -99,9 +100,12 @@ describe('receiver partial file', () => {
     ...{ size: 10, sha256: 'a'.repeat(64), chunkBytes: 4, chunks: 3 },
   };
 
+  const openPart = (dir: string, m: ManifestV1) =>
+    PartialFile.open(join(dir, `${m.transferId}.part`), m, new JsonLedger(join(dir, `${m.transferId}.json`), m));
+
   it('tracks the contiguous prefix and the gaps, and resumes from what it saved', async () => {
     const dir = tmp();
-    const part = PartialFile.open(dir, manifest);
+    const part = openPart(dir, manifest);
     part.write(0, Buffer.from('0123'));
     part.write(2, Buffer.from('89'));
     expect(part.next).toBe(1);
@@ -109,13 +113,13 @@ describe('receiver partial file', () => {
     expect(part.write(0, Buffer.from('0123'))).toBe(false);
     expect(await part.save()).toEqual({ next: 1, missing: [1] });
     await part.close();
-    const resumed = PartialFile.open(dir, manifest);
+    const resumed = openPart(dir, manifest);
     expect(resumed.next).toBe(1);
     resumed.write(1, Buffer.from('4567'));
     expect(resumed.complete).toBe(true);
     await resumed.close();
     expect(readFileSync(resumed.partPath, 'utf8')).toBe('0123456789');
     // A different file under the same id starts afresh.
-    expect(PartialFile.open(dir, { ...manifest, sha256: 'b'.repeat(64) }).next).toBe(0);
+    expect(openPart(dir, { ...manifest, sha256: 'b'.repeat(64) }).next).toBe(0);
   });
 });

@@ -5,7 +5,7 @@ import { AccessPolicy } from '../../sync/broker/acl.ts';
 import { syncConfigSchema } from '../../sync/config.ts';
 import { TopicPattern, TopicRouter } from '../../sync/router.ts';
 import { PATTERNS, Topics } from '../../sync/topics.ts';
-import { judgeAck } from '../../sync/transfer/ack.ts';
+import { ackTargetOf, judgeAck } from '../../sync/transfer/ack.ts';
 import { CHUNK_HEADER_BYTES, decodeChunk, encodeChunk } from '../../sync/transfer/framing.ts';
 
 const topics = new Topics('glance', 'dev1');
@@ -42,8 +42,15 @@ describe('judging a phone ack', () => {
   const ack = (body: unknown) => Buffer.from(JSON.stringify(body));
 
   it('accepts progress and a matching whole-file checksum', () => {
-    expect(judgeAck(row, ack({ v: 1, next: 1, missing: [2] }))).toEqual({ kind: 'progress', next: 1, missing: [2] });
-    expect(judgeAck(row, ack({ v: 1, next: 3, sha256: 'a'.repeat(64) }))).toEqual({ kind: 'synced', chunks: 3 });
+    expect(judgeAck(ackTargetOf(row), ack({ v: 1, next: 1, missing: [2] }))).toEqual({
+      kind: 'progress',
+      next: 1,
+      missing: [2],
+    });
+    expect(judgeAck(ackTargetOf(row), ack({ v: 1, next: 3, sha256: 'a'.repeat(64) }))).toEqual({
+      kind: 'synced',
+      chunks: 3,
+    });
   });
 
   it.each([
@@ -55,7 +62,7 @@ describe('judging a phone ack', () => {
     ['missing outside the range', row, { v: 1, next: 1, missing: [0] }, /outside/],
     ['an unknown version', row, { v: 2, next: 1 }, /invalid/],
   ])('ignores %s', (_what, transfer, body, reason) => {
-    const decision = judgeAck(transfer, ack(body));
+    const decision = judgeAck(ackTargetOf(transfer), ack(body));
     expect(decision.kind).toBe('ignore');
     expect(decision.kind === 'ignore' && decision.reason).toMatch(reason);
   });

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { type ManifestV1, manifestV1, type SnippetAckV1 } from '../../sync/messages.ts';
 import { fileDigest } from '../../sync/transfer/file-digest.ts';
-import { decodeChunk } from '../../sync/transfer/framing.ts';
-import { PartialFile } from './partial-file.ts';
+import { IncomingFile } from '../../sync/transfer/incoming.ts';
+import { PartialFile } from '../../sync/transfer/partial-file.ts';
+import { JsonLedger } from './json-ledger.ts';
 
 export interface SnippetAssemblerOptions {
   readonly outDir: string;
@@ -25,21 +26,22 @@ export interface AssemblerStats {
   readonly checksumFailures: number;
 }
 
+interface Open {
+  readonly manifest: ManifestV1;
+  readonly ledger: JsonLedger;
+  readonly incoming: IncomingFile;
+}
+
 /**
- * The phone's half of the snippet transfer: verifies each chunk's sha256, writes it at its offset, acknowledges
- * what it holds (with the gaps it has seen), and once every chunk is there checks the whole file's sha256 before
- * moving it to `snippets/` and confirming it with that sha256 (the device marks the snippet synced only then).
+ * The phone's half of the snippet transfer: the shared receiving half (sync/transfer/incoming.ts) checks and
+ * writes each chunk and acknowledges what it holds; once every chunk is there this checks the whole file's sha256
+ * before moving it to `snippets/` and confirming it with that sha256 (the device marks the snippet synced only then).
  */
 export class SnippetAssembler {
   private readonly partialDir: string;
   private readonly snippetDir: string;
-  private readonly open = new Map<string, PartialFile>();
-  private readonly sinceAck = new Map<string, number>();
+  private readonly open = new Map<string, Open>();
   private readonly finishing = new Set<string>();
-  /** Transfers with an ack being saved, those that want another when it is done, and gaps seen meanwhile. */
-  private readonly acking = new Set<string>();
-  private readonly ackAgain = new Set<string>();
-  private readonly badChunks = new Map<string, Set<number>>();
   private readonly counters = {
     completed: 0,
     chunks: 0,
@@ -74,105 +76,57 @@ export class SnippetAssembler {
       return;
     }
     const m = parsed.data;
-    let partial = this.open.get(m.transferId);
-    if (partial === undefined || partial.manifest.sha256 !== m.sha256) {
-      partial = PartialFile.open(this.partialDir, m);
-      this.open.set(m.transferId, partial);
+    let entry = this.open.get(m.transferId);
+    if (entry === undefined || entry.manifest.sha256 !== m.sha256) {
+      entry = this.openTransfer(m);
+      this.open.set(m.transferId, entry);
     }
-    if (partial.complete && partial.file === undefined) void this.finish(partial);
-    else this.ack(partial);
+    if (entry.incoming.partial.complete && entry.ledger.file === undefined) void this.finish(entry);
+    else entry.incoming.ack();
   }
 
   chunk(transferId: string, topicIndex: string, payload: Buffer): void {
     this.o.onChunk?.(transferId, Number(topicIndex));
-    const partial = this.open.get(transferId);
-    if (partial === undefined) {
+    const entry = this.open.get(transferId);
+    if (entry === undefined) {
       // No manifest yet (it was lost, or we restarted): the device sends it again when our acks stall.
       this.counters.unknownChunks++;
       return;
     }
-    const decoded = decodeChunk(payload);
-    const index = Number(topicIndex);
-    if ('error' in decoded || decoded.index !== index || index >= partial.manifest.chunks) {
-      this.counters.badChunks++;
-      this.o.logger.warn(
-        { transferId, index: topicIndex, reason: 'error' in decoded ? decoded.error : 'bad index' },
-        'chunk refused',
-      );
-      if (Number.isInteger(index) && index >= partial.next && index < partial.manifest.chunks) {
-        this.ack(partial, [index]);
-      }
-      return;
-    }
-    const expected = Math.min(partial.manifest.chunkBytes, partial.manifest.size - index * partial.manifest.chunkBytes);
-    if (decoded.data.length !== expected) {
-      this.counters.badChunks++;
-      this.ack(partial, [index]);
-      return;
-    }
-    if (!partial.write(index, decoded.data)) {
-      this.counters.duplicateChunks++;
-      return;
-    }
-    this.counters.chunks++;
-    if (partial.complete) {
-      void this.finish(partial);
-      return;
-    }
-    const count = (this.sinceAck.get(transferId) ?? 0) + 1;
-    this.sinceAck.set(transferId, count);
-    const gap = index > partial.next;
-    if (count >= (this.o.ackEvery ?? 4) || gap) this.ack(partial);
+    const outcome = entry.incoming.chunk(topicIndex, payload);
+    if (outcome === 'refused') this.counters.badChunks++;
+    else if (outcome === 'duplicate') this.counters.duplicateChunks++;
+    else this.counters.chunks++;
+    if (outcome === 'complete') void this.finish(entry);
   }
 
   /** Acknowledges transfers with chunks not yet acknowledged (the receiver calls this on a short timer). */
   flush(): void {
-    for (const [id, count] of this.sinceAck) {
-      const partial = this.open.get(id);
-      if (count > 0 && partial && !partial.complete) this.ack(partial);
-    }
+    for (const entry of this.open.values()) entry.incoming.flush();
   }
 
   async close(): Promise<void> {
-    for (const partial of this.open.values()) await partial.close();
+    for (const entry of this.open.values()) await entry.incoming.partial.close();
   }
 
-  /**
-   * Acknowledges what is durably held. While one ack's save is in progress, further requests fold into one more
-   * ack after it: the disk's latency sets the pace, and every ack claims only what was on disk before it.
-   */
-  private ack(partial: PartialFile, badChunks: readonly number[] = []): void {
-    const id = partial.manifest.transferId;
-    const bad = this.badChunks.get(id) ?? new Set<number>();
-    for (const index of badChunks) bad.add(index);
-    this.badChunks.set(id, bad);
-    this.sinceAck.set(id, 0);
-    if (this.acking.has(id)) {
-      this.ackAgain.add(id);
-      return;
-    }
-    this.acking.add(id);
-    partial
-      .save()
-      .then((held) => {
-        if (partial.file !== undefined) {
-          const m = partial.manifest;
-          this.o.sendAck(id, { v: 1, next: m.chunks, missing: [], sha256: m.sha256 });
-          return;
-        }
-        const missing = [...new Set([...held.missing, ...[...bad].filter((i) => i >= held.next)])];
-        bad.clear();
-        this.o.sendAck(id, { v: 1, next: held.next, missing: missing.sort((a, b) => a - b).slice(0, 1024) });
-      })
-      .catch((error: Error) => this.o.logger.error({ transferId: id, err: error.message }, 'cannot save a transfer'))
-      .finally(() => {
-        this.acking.delete(id);
-        if (this.ackAgain.delete(id)) this.ack(partial);
-      });
+  private openTransfer(m: ManifestV1): Open {
+    const ledger = new JsonLedger(join(this.partialDir, `${m.transferId}.json`), m);
+    const partial = PartialFile.open(join(this.partialDir, `${m.transferId}.part`), m, ledger);
+    const incoming = new IncomingFile({
+      partial,
+      sha256: m.sha256,
+      sendAck: (ack) => this.o.sendAck(m.transferId, ack),
+      ackEvery: this.o.ackEvery ?? 4,
+      finished: () => ledger.file !== undefined,
+      logger: this.o.logger,
+      label: { transferId: m.transferId },
+    });
+    return { manifest: m, ledger, incoming };
   }
 
-  private async finish(partial: PartialFile): Promise<void> {
-    const m = partial.manifest;
+  private async finish(entry: Open): Promise<void> {
+    const { manifest: m, incoming, ledger } = entry;
+    const partial = incoming.partial;
     if (this.finishing.has(m.transferId)) return;
     this.finishing.add(m.transferId);
     try {
@@ -183,15 +137,15 @@ export class SnippetAssembler {
         this.counters.checksumFailures++;
         this.o.logger.error({ transferId: m.transferId }, 'assembled file does not match its sha256: starting over');
         partial.reset();
-        this.ack(partial);
+        incoming.ack();
         return;
       }
       const file = join(this.snippetDir, `${m.transferId}-${safeName(m.name)}`);
       renameSync(partial.partPath, file);
-      partial.file = file;
+      ledger.file = file;
       appendFileSync(join(this.o.outDir, 'snippets.jsonl'), `${JSON.stringify({ ...manifestFields(m), file })}\n`);
       this.counters.completed++;
-      this.ack(partial);
+      incoming.ack();
     } finally {
       this.finishing.delete(m.transferId);
     }

@@ -4,6 +4,7 @@ import { freePort, LocalMosquitto } from '../../../sync/bench/mosquitto.ts';
 export type BrokerKind = 'embedded' | 'mosquitto';
 
 export const PHONE = { username: 'phone', password: 'phone-secret-1' } as const;
+export const FLASHER = { username: 'flasher', password: 'flasher-secret-1' } as const;
 const DEVICE = { username: 'device', password: 'device-secret-1' } as const;
 
 /**
@@ -16,6 +17,8 @@ export interface BrokerSetup {
   readonly brokerConfig: Record<string, unknown>;
   /** Where a phone connects. */
   readonly phoneUrl: string;
+  /** The broker's TCP port (what a proxy in front of it forwards to). */
+  readonly port: number;
   readonly wsPort?: number;
   /** mosquitto only: kill it and start it again on the same port. */
   readonly mosquitto?: LocalMosquitto;
@@ -24,11 +27,12 @@ export interface BrokerSetup {
 
 export async function setUpBroker(kind: BrokerKind): Promise<BrokerSetup> {
   if (kind === 'mosquitto') {
-    const mosquitto = await LocalMosquitto.start({ users: [DEVICE, PHONE] });
+    const mosquitto = await LocalMosquitto.start({ users: [DEVICE, PHONE, FLASHER] });
     return {
       kind,
       brokerConfig: { type: 'external', url: mosquitto.url, ...DEVICE },
       phoneUrl: mosquitto.url,
+      port: mosquitto.port,
       mosquitto,
       stop: () => mosquitto.stop(),
     };
@@ -37,8 +41,9 @@ export async function setUpBroker(kind: BrokerKind): Promise<BrokerSetup> {
   const wsPort = await freePort();
   return {
     kind,
-    brokerConfig: { type: 'embedded', tcpPort, wsPort, users: [PHONE] },
+    brokerConfig: { type: 'embedded', tcpPort, wsPort, users: [PHONE, { ...FLASHER, role: 'flasher' }] },
     phoneUrl: `mqtt://127.0.0.1:${tcpPort}`,
+    port: tcpPort,
     wsPort,
     stop: async () => undefined,
   };
