@@ -56,20 +56,36 @@ def test_closed_form_margin_matches_a_numerical_search() -> None:
     for tri in rng.choice(len(t), size=6, replace=False):
         xi, xj, xl = x[t.anchor[tri]], x[t.target[tri]], x[t.impostor[tri]]
         gap = (xi - xl) @ m @ (xi - xl) - (xi - xj) @ m @ (xi - xj)
-        closed = perturbation.adversarial_sq_distance(np.array([gap]), perturbation.normal_sq(m, (xl - xj)[None]))[0]
+        q = perturbation.normal_sq(m, (xl - xj)[None])
+        closed = perturbation.adversarial_sq_distance(np.array([gap]), q)[0]
 
         def on_plane(delta: np.ndarray) -> float:
             p = xi + delta
             return float((p - xl) @ m @ (p - xl) - (p - xj) @ m @ (p - xj))
 
         found = minimize(lambda v: v @ v, np.zeros_like(xi) + 1e-3, jac=lambda v: 2 * v, method="SLSQP",
-                         constraints=[{"type": "eq", "fun": on_plane}], options={"ftol": 1e-12, "maxiter": 500})
+                         constraints=[{"type": "eq", "fun": on_plane}],
+                         options={"ftol": 1e-12, "maxiter": 500})
         assert found.success, found.message
         assert abs(on_plane(found.x)) < 1e-6
         assert found.fun == pytest.approx(closed, rel=1e-5, abs=1e-9)
         x_adv = perturbation.nearest_adversarial(m, xi, xj, xl)
         assert abs(on_plane(x_adv - xi)) < 1e-8 * max(1.0, abs(gap))
         assert np.sum((x_adv - xi) ** 2) == pytest.approx(closed, rel=1e-9)
+
+
+def test_pruning_keeps_the_active_set() -> None:
+    """The σ_max bound skips ‖M(x_l − x_j)‖² only for triplets that are inactive for sure."""
+    d = data("breast_cancer")
+    td = diffs(d.x_train, build_triplets(d.x_train, d.y_train, 3, (3, 100)))
+    m = random_psd(td.near.shape[1], 6)
+    gap = ((td.far @ m) * td.far).sum(1)[td.far_of] - ((td.near @ m) * td.near).sum(1)[td.near_of]
+    tau = initial_tau(td, 0.5)
+    full = perturbation.state(gap, perturbation.normal_sq(m, td.jl), tau)
+    pruned = perturbation.state_pruned(m, gap, td.jl, (td.jl * td.jl).sum(1), tau)
+    assert full.active.sum() > 0 and (full.active == pruned.active).all()
+    assert perturbation.loss(full, tau) == pytest.approx(perturbation.loss(pruned, tau))
+    assert np.allclose(full.sq_distance[full.active], pruned.sq_distance[pruned.active])
 
 
 @pytest.mark.parametrize("lam", [0.0, 1.0])

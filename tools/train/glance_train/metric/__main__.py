@@ -1,6 +1,6 @@
-"""``python -m glance_train.metric``: the robust metric learning benchmark (``glance train metric-robustness``).
+"""``python -m glance_train.metric``: the robust metric learning benchmark (``glance train metric-robustness``)
 
-    /usr/bin/python3 -m glance_train.metric                       # all five datasets, 5 seeds → tools/train/reports
+    /usr/bin/python3 -m glance_train.metric              # five datasets, 5 seeds → tools/train/reports
     /usr/bin/python3 -m glance_train.metric --set seeds=2 --set datasets=iris,wine --out /tmp/m
 
 Writes ``metric_robustness.json``, ``metric_robustness.png``, ``metric.md`` (the table) and
@@ -51,22 +51,33 @@ def apply_overrides(cfg: BenchConfig, pairs: list[str]) -> BenchConfig:
             targets = {"lmnn": ("lmnn",), "pl": ("pl",), "metric": ("lmnn", "pl")}.get(head)
             known = {f.name for f in fields(LmnnConfig)}
             if targets is None or sub not in known:
-                raise ValueError(f"unknown setting {key!r}; LMNN settings: lmnn|pl|metric.{{{','.join(sorted(known))}}}")
+                names = ",".join(sorted(known))
+                raise ValueError(f"unknown setting {key!r}; LMNN settings: lmnn|pl|metric.{{{names}}}")
             for t in targets:
                 inner = getattr(cfg, t)
                 cfg = replace(cfg, **{t: replace(inner, **{sub: _convert(getattr(inner, sub), value, sub)})})
             continue
         known = {f.name for f in fields(BenchConfig)} - {"lmnn", "pl"}
         if key not in known:
-            raise ValueError(f"unknown setting {key!r}; known: {', '.join(sorted(known))}, lmnn.*, pl.*, metric.*")
+            names = ", ".join(sorted(known))
+            raise ValueError(f"unknown setting {key!r}; known: {names}, lmnn.*, pl.*, metric.*")
         cfg = replace(cfg, **{key: _convert(getattr(cfg, key), value, key)})
     return cfg
+
+
+def _silent(_: str) -> None:
+    pass
+
+
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="glance train metric-robustness", description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, default=REPORTS, help=f"report directory (default {REPORTS})")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a benchmark setting")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a benchmark setting")
     p.add_argument("--quick", action="store_true", help="three small datasets, two seeds (a smoke run)")
     p.add_argument("--quiet", action="store_true", help="no per-seed progress lines")
     args = p.parse_args(argv)
@@ -78,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     start = time.perf_counter()
     with threadpool_limits(1):  # one BLAS thread: the machine is shared (BRIEF)
-        result = run(cfg, log=(lambda s: None) if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True)))
+        result = run(cfg, log=_silent if args.quiet else _progress)
     md, metrics = write(result, args.out)
     (args.out / "metric.md").write_text(md)
     record = {"seconds": round(time.perf_counter() - start, 1), "metrics": metrics}

@@ -2,8 +2,8 @@
 
 Per dataset and seed: a stratified train/test split, features standardised on the training part, both metrics
 learnt on the clean training part, then kNN accuracy on the test part with Gaussian noise N(0, σ²I) added in
-standardised units. Every method sees the same noise draws (a paired comparison), and the 1-NN certified radius
-of :mod:`.knn` is measured on the clean test points.
+standardised units. Every method sees the same noise draws (a paired comparison), and the 1-NN certified
+radius of :mod:`.knn` is measured on the clean test points.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from glance_train.datasets_real import RealDataset, load_dataset, standardiser, stratified_split
 from glance_train.metric import knn
-from glance_train.metric.lmnn import LmnnConfig, MetricFit, fit
+from glance_train.metric.lmnn import LmnnConfig, MetricFit, fit, transform
 
 METHODS = ("euclidean", "lmnn", "lmnn-pl")
 TABULAR = ("iris", "wine", "breast_cancer", "sk-digits", "letters")
@@ -84,20 +84,15 @@ def evaluate(data: Split, metrics: dict[str, tuple[np.ndarray, MetricFit | None]
               for s in cfg.noise]
     out: dict[str, Any] = {}
     for name, (m, f) in metrics.items():
-        transform = _transform(m)
-        z_train = data.x_train @ transform.T
-        acc = [float(np.mean([knn.accuracy(z_train, data.y_train, (data.x_test + e) @ transform.T, data.y_test,
+        lt = transform(m)
+        z_train = data.x_train @ lt.T
+        acc = [float(np.mean([knn.accuracy(z_train, data.y_train, (data.x_test + e) @ lt.T, data.y_test,
                                            cfg.k) for e in draws])) for draws in noises]
         radii = knn.certified_radii(m, data.x_train, data.y_train, data.x_test, data.y_test)
         out[name] = {"accuracy": acc, "certified": [float((radii >= r).mean()) if r > 0 else
                                                     float((radii > 0).mean()) for r in cfg.radii],
                      "median_radius": float(np.median(radii)), "fit": _fit_record(f)}
     return out
-
-
-def _transform(m: np.ndarray) -> np.ndarray:
-    w, v = np.linalg.eigh(m)
-    return (v * np.sqrt(np.clip(w, 0.0, None))).T
 
 
 def _fit_record(f: MetricFit | None) -> dict[str, Any] | None:
@@ -118,14 +113,16 @@ def run_dataset(name: str, cfg: BenchConfig, log: Callable[[str], None]) -> dict
         acc = {m: round(runs[-1][m]["accuracy"][-1], 3) for m in METHODS}
         log(f"{name} seed {seed}: σ={cfg.noise[-1]} accuracy {acc} ({time.perf_counter() - t0:.1f} s)")
     return {"n_train": len(data.y_train), "n_test": len(data.y_test), "dim": int(data.x_train.shape[1]),
-            "classes": ds.n_classes, "source": ds.source, "methods": {m: _aggregate(runs, m) for m in METHODS}}
+            "classes": ds.n_classes, "source": ds.source,
+            "methods": {m: _aggregate(runs, m) for m in METHODS}}
 
 
 def _aggregate(runs: list[dict[str, Any]], method: str) -> dict[str, Any]:
     acc = np.array([r[method]["accuracy"] for r in runs])
     cert = np.array([r[method]["certified"] for r in runs])
     fits = [r[method]["fit"] for r in runs]
-    return {"accuracy_mean": acc.mean(0).tolist(), "accuracy_sd": acc.std(0, ddof=1 if len(runs) > 1 else 0).tolist(),
+    sd = acc.std(0, ddof=1 if len(runs) > 1 else 0)
+    return {"accuracy_mean": acc.mean(0).tolist(), "accuracy_sd": sd.tolist(),
             "accuracy_per_seed": acc.tolist(), "certified_mean": cert.mean(0).tolist(),
             "median_radius": float(np.mean([r[method]["median_radius"] for r in runs])),
             "fits": fits if fits[0] is not None else None}
@@ -133,7 +130,7 @@ def _aggregate(runs: list[dict[str, Any]], method: str) -> dict[str, Any]:
 
 def run(cfg: BenchConfig, log: Callable[[str], None] = lambda s: print(s, file=sys.stderr)) -> dict[str, Any]:
     t0 = time.perf_counter()
-    result: dict[str, Any] = {"config": _config_record(cfg), "datasets": {}}
+    result: dict[str, Any] = {"config": asdict(cfg), "datasets": {}}
     for name in cfg.datasets:
         result["datasets"][name] = run_dataset(name, cfg, log)
     result["seconds"] = round(time.perf_counter() - t0, 1)
@@ -141,14 +138,9 @@ def run(cfg: BenchConfig, log: Callable[[str], None] = lambda s: print(s, file=s
     return result
 
 
-def _config_record(cfg: BenchConfig) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    return asdict(cfg)
-
-
 def summarise(result: dict[str, Any]) -> dict[str, Any]:
-    """The issue's claim, read off the means: at the strongest noise, does LMNN-PL keep more accuracy than LMNN?"""
+    """The issue's claim, read off the means: at the strongest noise, does LMNN-PL keep more accuracy than
+    LMNN?"""
     per: dict[str, Any] = {}
     for name, ds in result["datasets"].items():
         lm, pl, eu = (ds["methods"][m]["accuracy_mean"] for m in ("lmnn", "lmnn-pl", "euclidean"))
@@ -160,4 +152,5 @@ def summarise(result: dict[str, Any]) -> dict[str, Any]:
     kept = [n for n, p in per.items() if p["retained_pl"] > p["retained_lmnn"]]
     return {"per_dataset": per, "pl_beats_lmnn_strongest": wins, "pl_retains_more": kept,
             "claim_holds": len(wins) >= 2,
-            "mean_pl_minus_lmnn_strongest_pp": float(np.mean([p["pl_minus_lmnn_strongest_pp"] for p in per.values()]))}
+            "mean_pl_minus_lmnn_strongest_pp": float(np.mean([p["pl_minus_lmnn_strongest_pp"]
+                                                              for p in per.values()]))}

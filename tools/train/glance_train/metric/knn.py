@@ -1,11 +1,12 @@
 """kNN under a Mahalanobis metric, and the certified 1-NN radius that the closed-form margins give.
 
-Certified radius. Let x be a test point whose 1-NN label under M is its true class c. For a same-class training
-point j and an other-class point l, x stays nearer to j than to l under any perturbation δ with
-‖δ‖₂ < h_jl(x) = (d²_M(x,l) − d²_M(x,j)) / (2‖M(x_l − x_j)‖) — the distance to their bisecting hyperplane, the
-closed form of :mod:`.perturbation`. If for every l some j has ‖δ‖ < h_jl, no impostor can become the nearest
-neighbour, so ``r(x) = min_l max_j h_jl(x)`` is a certified radius (a lower bound on the true one; taking the max
-over only the ``genuine`` nearest j keeps it a lower bound). A misclassified point has radius 0.
+Certified radius. Let x be a test point whose 1-NN label under M is its true class c. For a same-class
+training point j and an other-class point l, x stays nearer to j than to l under any perturbation δ with
+‖δ‖₂ < h_jl(x) = (d²_M(x,l) − d²_M(x,j)) / (2‖M(x_l − x_j)‖) — the distance to their bisecting hyperplane,
+the closed form of :mod:`.perturbation`. If for every l some j has ‖δ‖ < h_jl, no impostor can become the
+nearest neighbour, so ``r(x) = min_l max_j h_jl(x)`` is a certified radius (a lower bound on the true one;
+taking the max over only the ``genuine`` nearest j keeps it a lower bound). A misclassified point has
+radius 0.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from glance_train.metric.triplets import squared_distances
 CHUNK = 512
 
 
-def predict(train_z: np.ndarray, train_y: np.ndarray, test_z: np.ndarray, k: int, n_classes: int) -> np.ndarray:
+def predict(
+    train_z: np.ndarray, train_y: np.ndarray, test_z: np.ndarray, k: int, n_classes: int
+) -> np.ndarray:
     """Majority vote of the k nearest (Euclidean in the transformed space z = Lx); ties go to the class
     whose voters are nearer (each vote carries a tiny bonus that decreases with rank)."""
     out = np.empty(len(test_z), dtype=np.int64)
@@ -33,13 +36,20 @@ def predict(train_z: np.ndarray, train_y: np.ndarray, test_z: np.ndarray, k: int
     return out
 
 
-def accuracy(train_z: np.ndarray, train_y: np.ndarray, test_z: np.ndarray, test_y: np.ndarray, k: int) -> float:
+def accuracy(
+    train_z: np.ndarray, train_y: np.ndarray, test_z: np.ndarray, test_y: np.ndarray, k: int
+) -> float:
     n_classes = int(max(train_y.max(), test_y.max())) + 1
     return float((predict(train_z, train_y, test_z, k, n_classes) == test_y).mean())
 
 
 def certified_radii(
-    m: np.ndarray, train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray, genuine: int = 10
+    m: np.ndarray,
+    train_x: np.ndarray,
+    train_y: np.ndarray,
+    test_x: np.ndarray,
+    test_y: np.ndarray,
+    genuine: int = 10,
 ) -> np.ndarray:
     """r(x) per test point (0 where 1-NN under M is wrong), in the units of the input space."""
     u = train_x @ m  # rows M x_t (M symmetric)

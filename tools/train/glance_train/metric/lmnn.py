@@ -5,15 +5,15 @@
          + λ/P · Σ_triplets [τ² − d²_adv(i,j,l)]₊                 perturbation loss (LMNN-PL; λ = 0 is LMNN)
 
 with P pull pairs (i, j). The authors divide the last two sums by the number of triplets T; with their fixed
-number v of impostors per point T = v·P, so that is the same objective with (1 − μ) and λ scaled by 1/v. Ours
-has a varying impostor set (every impostor inside the margin, :mod:`.triplets`), and dividing by a T that grows
-as impostors invade would hide the invasion: on letters that collapsed the metric to rank 4. Hence P, which is
-Weinberger & Saul's weighting (sums, μ = 0.5).
+number v of impostors per point T = v·P, so that is the same objective with (1 − μ) and λ scaled by 1/v.
+Ours has a varying impostor set (every impostor inside the margin, :mod:`.triplets`), and dividing by a T that
+grows as impostors invade would hide the invasion: on letters that collapsed the metric to rank 4. Hence P,
+which is Weinberger & Saul's weighting (sums, μ = 0.5).
 
-Each step is ``M ← Π_PSD(M − α ∇f)`` (negative eigenvalues clipped), from M = I. The step grows by 25% after an
-accepted step and halves on a rejected one (the authors' code grows it by 1% and keeps a worse step). τ comes
-from the data: the ``tau_quantile`` quantile of the adversarial distances of the non-violated triplets under the
-Euclidean metric (M = I), so "enlarge the small margins" means the same on every dataset.
+Each step is ``M ← Π_PSD(M − α ∇f)`` (negative eigenvalues clipped), from M = I. The step grows by 25% after
+an accepted step and halves on a rejected one (the authors' code grows it by 1% and keeps a worse step). τ
+comes from the data: the ``tau_quantile`` quantile of the adversarial distances of the non-violated triplets
+under the Euclidean metric (M = I), so "enlarge the small margins" means the same on every dataset.
 """
 
 from __future__ import annotations
@@ -104,7 +104,8 @@ class Objective:
         if cfg.lam > 0:
             pert = perturbation.state_pruned(m, gap, d.jl, self.jl_sq, self.tau)
             pl = perturbation.loss(pert, self.tau) / self.t
-        terms = Terms(float(near.mean()), float(hinge.sum()) / self.t, pl, int((hinge > 0).sum()), int((gap < 0).sum()))
+        terms = Terms(float(near.mean()), float(hinge.sum()) / self.t, pl, int((hinge > 0).sum()),
+                      int((gap < 0).sum()))
         return Evaluation(terms.total(cfg), terms, gap, pert)
 
     def gradient(self, m: np.ndarray, ev: Evaluation) -> np.ndarray:

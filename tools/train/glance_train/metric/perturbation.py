@@ -3,8 +3,8 @@
 For a triplet (anchor x_i, target neighbour x_j, impostor x_l) and a metric M, the points equally far from x_j
 and x_l under M form the hyperplane ``g(x) = d²_M(x, x_l) − d²_M(x, x_j) = 0``. ``g`` is affine in x (the
 quadratic terms cancel): ``∇g = −2 M (x_l − x_j)`` and ``g(x_i) = d²_M(i,l) − d²_M(i,j) =: Δ``. So the nearest
-adversarial example of x_i — the closest input (Euclidean, in the input space) at which x_l is as near as x_j —
-is its projection on that hyperplane:
+adversarial example of x_i — the closest input (Euclidean, in the input space) at which x_l is as near as
+x_j — is its projection on that hyperplane:
 
     x̃_i = x_i + Δ / (2 ‖M(x_l − x_j)‖²) · M(x_l − x_j),     d² = ‖x̃_i − x_i‖² = Δ² / (4 ‖M(x_l − x_j)‖²).
 
@@ -57,7 +57,9 @@ def state(gap: np.ndarray, q: np.ndarray, tau: float) -> PerturbationState:
     return PerturbationState(gap, q, sq, ~violated & (sq < tau * tau), violated)
 
 
-def state_pruned(m: np.ndarray, gap: np.ndarray, jl: np.ndarray, jl_sq: np.ndarray, tau: float) -> PerturbationState:
+def state_pruned(
+    m: np.ndarray, gap: np.ndarray, jl: np.ndarray, jl_sq: np.ndarray, tau: float
+) -> PerturbationState:
     """:func:`state` without computing ‖M(x_l − x_j)‖² where it cannot matter. Since ‖M v‖ ≤ σ_max(M)‖v‖,
     d² ≥ Δ² / (4 σ_max² ‖x_l − x_j‖²): a triplet whose lower bound is already ≥ τ² is inactive for sure, and a
     violated one needs no distance. Its q is left at +inf (so d² = 0 there, which nothing reads)."""
@@ -92,10 +94,3 @@ def gradient_parts(jl: np.ndarray, st: PerturbationState) -> GradientParts:
     on = st.active
     s = (jl[on] * (a[on] ** 2 / 4.0)[:, None]).T @ jl[on]
     return GradientParts(a / 2.0, s)
-
-
-def gradient(m: np.ndarray, ij: np.ndarray, il: np.ndarray, jl: np.ndarray, st: PerturbationState) -> np.ndarray:
-    """The full gradient with one difference vector per triplet: simple, for the tests and for reading."""
-    parts = gradient_parts(jl, st)
-    w = parts.pair_weight[:, None]
-    return (ij * w).T @ ij - (il * w).T @ il + m @ parts.s + parts.s @ m

@@ -1,4 +1,4 @@
-"""Writes the benchmark: ``metric_robustness.json``, ``metric_robustness.png``, a markdown table and bench metrics."""
+"""Writes the benchmark: ``metric_robustness.json`` and ``.png``, a markdown table and the bench metrics."""
 
 from __future__ import annotations
 
@@ -68,21 +68,25 @@ def markdown(result: dict[str, Any]) -> str:
         best = [max(ds["methods"][m]["accuracy_mean"][i] for m in METHODS) for i in range(len(noise))]
         for m in METHODS:
             r = ds["methods"][m]
-            cells = [_cell(a, sd, a == b) for a, sd, b in zip(r["accuracy_mean"], r["accuracy_sd"], best, strict=True)]
+            rows = zip(r["accuracy_mean"], r["accuracy_sd"], best, strict=True)
+            cells = [_cell(a, sd, a == b) for a, sd, b in rows]
             cert = [100 * r["certified_mean"][cfg["radii"].index(e)] if e in cfg["radii"] else float("nan")
                     for e in (0.5, 1.0)]
             head = f"{name} ({ds['n_train']}/{ds['n_test']}, {ds['dim']})" if m == METHODS[0] else ""
-            lines.append(f"| {head} | {m} | " + " | ".join(cells) + f" | {cert[0]:.1f} | {cert[1]:.1f} | {r['median_radius']:.3f} |")
+            tail = f" | {cert[0]:.1f} | {cert[1]:.1f} | {r['median_radius']:.3f} |"
+            lines.append(f"| {head} | {m} | " + " | ".join(cells) + tail)
     per = s["per_dataset"]
+    wins = s["pl_beats_lmnn_strongest"]
+    verdict = "holds" if s["claim_holds"] else "does not hold"
     lines += ["", f"{cfg['k']}-NN accuracy in % (mean ± sd over seeds {list(cfg['seeds'])}; "
-              f"{cfg['noise_draws']} noise draws per seed and level, the same draws for every method). Bold: best "
-              "per column. `cert. 1-NN @ε`: share of test points whose 1-NN label is right and certified for every "
-              "perturbation of L2 norm < ε (standardised units); `median radius`: median certified radius (0 when "
-              "wrong).", "",
+              f"{cfg['noise_draws']} noise draws per seed and level, the same draws for every method). "
+              "Bold: best per column. `cert. 1-NN @ε`: share of test points whose 1-NN label is right and "
+              "certified for every perturbation of L2 norm < ε (standardised units); `median radius`: median "
+              "certified radius (0 when wrong).", "",
               "LMNN-PL − LMNN at the strongest noise (σ = " f"{noise[-1]:g}): "
               + ", ".join(f"{n} {p['pl_minus_lmnn_strongest_pp']:+.1f} pp" for n, p in per.items())
-              + f". Claim (PL keeps more accuracy on ≥ 2 datasets): **{'holds' if s['claim_holds'] else 'does not hold'}**"
-              f" ({len(s['pl_beats_lmnn_strongest'])} of {len(per)}: {', '.join(s['pl_beats_lmnn_strongest']) or 'none'}).",
+              + f". Claim (PL keeps more accuracy on ≥ 2 datasets): **{verdict}** "
+              f"({len(wins)} of {len(per)}: {', '.join(wins) or 'none'}).",
               ""]
     return "\n".join(lines)
 
@@ -94,14 +98,16 @@ def metrics(result: dict[str, Any]) -> list[dict[str, Any]]:
     mean_lmnn = sum(d["methods"]["lmnn"]["accuracy_mean"][-1] for d in result["datasets"].values())
     mean_lmnn /= len(result["datasets"])
     return [
-        {"name": "metric.pl_minus_lmnn_noisy", "value": round(s["mean_pl_minus_lmnn_strongest_pp"], 2), "unit": "pp",
+        {"name": "metric.pl_minus_lmnn_noisy", "value": round(s["mean_pl_minus_lmnn_strongest_pp"], 2),
+         "unit": "pp",
          "better": "higher", "target": 0.0, "baseline": {"name": f"metric.lmnn_accuracy_sigma{noise:g}",
                                                          "value": round(100 * mean_lmnn, 2)},
          "note": f"mean over {len(result['datasets'])} real datasets of the k-NN accuracy gap at σ={noise:g}"},
         {"name": "metric.pl_wins_noisy", "value": len(s["pl_beats_lmnn_strongest"]), "unit": "datasets",
          "better": "higher", "target": 2},
         # Against no metric learning at all: isotropic noise is where a learnt metric can lose.
-        {"name": "metric.pl_minus_euclidean_noisy", "value": round(_mean_gap(result, "euclidean"), 2), "unit": "pp",
+        {"name": "metric.pl_minus_euclidean_noisy", "value": round(_mean_gap(result, "euclidean"), 2),
+         "unit": "pp",
          "better": "higher", "target": 0.0},
     ]
 

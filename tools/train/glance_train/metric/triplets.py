@@ -5,8 +5,8 @@ same-class points ``j`` (target neighbours, Euclidean, fixed for the whole fit a
 ``impostors`` nearest other-class points ``l``; the triplets are all ``(i, j, l)`` combinations and the pull
 pairs are the ``(i, j)``. Unlike the authors' code, the impostors are the other-class points inside the LMNN
 margin (with a floor and a cap on their number), searched again under the current metric as the fit goes
-(``space``), as in Weinberger & Saul's LMNN: with a fixed set of the 5 nearest, LMNN collapsed letters to rank 4
-and lost 25 points of accuracy, because points that were not impostors at the start became ones unseen.
+(``space``), as in Weinberger & Saul's LMNN: with a fixed set of the 5 nearest, LMNN collapsed letters to
+rank 4 and lost over 20 points of accuracy, because points that became impostors during the fit went unseen.
 
 A triplet's distances are those of two pairs, (i, j) and (i, l), each shared by several triplets; so the
 objective works on the unique pairs (k + impostors per point) and maps triplets onto them, which is several
@@ -23,7 +23,8 @@ import numpy as np
 @dataclass(frozen=True)
 class Triplets:
     """Index arrays into the training set. Triplet ``t`` is ``(anchor[t], target[t], impostor[t])``; its
-    (i, j) pair is row ``near[t]`` of the target pairs and its (i, l) pair row ``far[t]`` of the impostor pairs."""
+    (i, j) pair is row ``near[t]`` of the target pairs and its (i, l) pair row ``far[t]`` of the impostor
+    pairs."""
 
     anchor: np.ndarray
     target: np.ndarray
@@ -108,7 +109,8 @@ def build_triplets(
     offset = np.arange(per_pair.sum()) - np.repeat(np.cumsum(per_pair) - per_pair, per_pair)
     far = first[target_pairs[near, 0]] + offset
     anchor = target_pairs[near, 0]
-    return Triplets(anchor, target_pairs[near, 1], impostor_pairs[far, 1], near, far, target_pairs, impostor_pairs)
+    target, impostor = target_pairs[near, 1], impostor_pairs[far, 1]
+    return Triplets(anchor, target, impostor, near, far, target_pairs, impostor_pairs)
 
 
 def diffs(x: np.ndarray, t: Triplets) -> TripletDiffs:
