@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EXIT_BAD_INPUT } from '../errors.ts';
+import { runTrainBenchmark, TRAIN_BENCHMARKS } from './train-benchmarks.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 export const TRAIN_DIR = join(ROOT, 'tools/train');
@@ -42,6 +43,18 @@ interface TrainFlags {
   quiet?: boolean;
 }
 
+function modelOnlyFlags(opts: TrainFlags): string[] {
+  const given: [boolean, string][] = [
+    [opts.config !== undefined, '--config'],
+    [opts.worldSize !== undefined, '--world-size'],
+    [opts.jobs !== undefined, '--jobs'],
+    [opts.cacheDir !== undefined, '--cache-dir'],
+    [opts.version !== undefined, '--version'],
+    [!opts.export, '--no-export'],
+  ];
+  return given.filter(([on]) => on).map(([, flag]) => flag);
+}
+
 /**
  * `glance train MODEL`: the experiment tools/train/configs/MODEL.toml (or --config FILE) through the shared
  * trainer, then export + parity check into <run>/model/. The work is Python's (glance_train.train); this is the
@@ -51,7 +64,10 @@ export function registerTrainCommand(program: Command): void {
   program
     .command('train')
     .description('train a model in PyTorch (tools/train), test it on held-out data, export ONNX and check parity')
-    .argument('<model>', 'experiment name in tools/train/configs (e.g. pupil)')
+    .argument(
+      '<model>',
+      `experiment name in tools/train/configs (e.g. pupil) or a benchmark (${Object.keys(TRAIN_BENCHMARKS)})`,
+    )
     .option('--config <file>', 'experiment file (.toml/.json) instead of tools/train/configs/<model>.toml')
     .option('--set <key=value>', 'override one experiment value, e.g. train.epochs=3 (repeatable)', collect, [])
     .option('--out <dir>', 'run directory (default data/runs/<model>-<time>)')
@@ -62,6 +78,14 @@ export function registerTrainCommand(program: Command): void {
     .option('--no-export', 'stop after training and the held-out test')
     .option('--quiet', 'no progress bar or per-epoch lines')
     .action(async (model: string, opts: TrainFlags) => {
+      if (model in TRAIN_BENCHMARKS) {
+        process.exitCode = await runTrainBenchmark(
+          model,
+          { ...opts, modelOnly: modelOnlyFlags(opts) },
+          runPythonModule,
+        );
+        return;
+      }
       if (opts.worldSize !== undefined && !/^[1-9]\d*$/.test(opts.worldSize)) {
         process.stderr.write(`glance train: --world-size must be a positive integer, got ${opts.worldSize}\n`);
         process.exitCode = EXIT_BAD_INPUT;
