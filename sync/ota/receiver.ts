@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Db } from '../../storage/db.ts';
@@ -67,9 +67,19 @@ export class OtaReceiver {
     this.repo = new OtaRepository(o.db);
   }
 
-  /** Finishes installs a previous run was in the middle of, and acks chunks received on a short timer. */
+  /**
+   * Finishes installs a previous run was in the middle of, removes what finished bundles left in the staging
+   * directory (a crash between storing a result and the clean-up), and acks chunks received on a short timer.
+   */
   start(): void {
-    if (this.o.dir !== undefined) mkdirSync(this.o.dir, { recursive: true });
+    if (this.o.dir !== undefined) {
+      mkdirSync(this.o.dir, { recursive: true });
+      for (const name of readdirSync(this.o.dir)) {
+        const state = this.repo.get(name.replace(/\.part$/, ''))?.state;
+        if (state !== 'receiving' && state !== 'installing')
+          rmSync(join(this.o.dir, name), { recursive: true, force: true });
+      }
+    }
     for (const row of this.repo.inState('installing')) this.queueInstall(row.id, parseStored(row));
     this.timer = setInterval(() => {
       for (const entry of this.open.values()) entry.incoming.flush();

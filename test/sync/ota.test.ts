@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'mqtt';
 import pino from 'pino';
@@ -189,8 +189,11 @@ describe('OTA models through the embedded broker', () => {
     await first.stop();
     stopped = true;
     expect(existsSync(join(first.otaDir, `${otaId}.part`))).toBe(true);
+    writeFileSync(join(first.otaDir, 'finished-long-ago.part'), 'left by a crash after its result was stored');
     const second = await started(dir);
     cleanups.push(() => second.stop());
+    expect(existsSync(join(second.otaDir, 'finished-long-ago.part'))).toBe(false);
+    expect(existsSync(join(second.otaDir, `${otaId}.part`))).toBe(true);
     const report = await flashing;
     expect(report.result).toMatchObject({ ok: true, model: 'pupil@1.0.1', previous: 'pupil@1.0.0' });
     const afterRestart = sent.slice(sentBefore);
