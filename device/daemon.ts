@@ -267,7 +267,12 @@ export class Daemon {
   /** One capture state for the recorder and the phone's status, so a block the recorder sets is what status shows. */
   private captureState: CaptureState | undefined;
   private capture(): CaptureState {
-    this.captureState ??= new CaptureState(new DeviceState(this.db as Db));
+    if (this.captureState === undefined) {
+      const store = new DeviceState(this.db as Db);
+      // The configured default becomes the stored state until the wearer changes it, so every reader agrees.
+      if (store.get('capture') === undefined) store.set('capture', this.options.config.snippets.capture);
+      this.captureState = new CaptureState(store, this.options.config.snippets.capture);
+    }
     return this.captureState;
   }
 

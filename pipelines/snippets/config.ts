@@ -6,6 +6,12 @@ const MB = 1_000_000;
 export const snippetsConfigSchema = z
   .strictObject({
     enabled: z.boolean().default(true).describe('record snippets of the moments the attention stage reports'),
+    capture: z
+      .enum(['recording', 'paused'])
+      .default('recording')
+      .describe(
+        'capture state until the wearer chooses one (glance capture, the phone); a device can ship paused. The choice, once made, is kept',
+      ),
     preSeconds: z.number().min(0).max(30).default(2).describe('seconds of video kept before a moment starts'),
     postSeconds: z.number().min(0).max(30).default(2).describe('seconds recorded after it ends'),
     maxSeconds: z.number().min(1).max(600).default(60).describe('a longer moment is split into clips of this length'),

@@ -102,4 +102,33 @@ describe('MemX in the daemon: attention decides, snippets record', () => {
       previousEnd = (sn.e - t0) / 1e9;
     }
   }, 300_000);
+
+  it('records nothing while capture is paused by the config, and says so, while attention still runs', () => {
+    const dir = tmp();
+    writeFileSync(
+      join(dir, 'glance.json'),
+      JSON.stringify({ snippets: { capture: 'paused' }, device: { dataDir: dir } }),
+    );
+    const summaryFile = join(dir, 'summary.json');
+    const r = glance([
+      'run',
+      '--config',
+      join(dir, 'glance.json'),
+      '--replay',
+      SAMPLE,
+      '--once',
+      '--summary',
+      summaryFile,
+    ]);
+    expect(r.status).toBe(0);
+    const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as {
+      records: Record<string, number>;
+      stageStats: Record<string, Record<string, number>>;
+    };
+    expect(summary.records.attention_events).toBeGreaterThan(0);
+    expect(summary.records.snippets).toBe(0);
+    expect(summary.stageStats.snippets?.clips).toBe(0);
+    const status = glance(['capture', 'status', '--db', join(dir, 'glance.db')]);
+    expect(status.stdout).toContain('paused');
+  }, 300_000);
 });

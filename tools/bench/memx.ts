@@ -73,6 +73,12 @@ export function benchMemx(): Metric[] {
         better: 'lower',
       },
       {
+        name: 'snippets.mb_per_video_min',
+        value: videoS > 0 ? round((snippets.bytes ?? 0) / 1e6 / (videoS / 60)) : 0,
+        unit: 'MB/min',
+        better: 'lower',
+      },
+      {
         name: 'snippets.mb_per_capture_min',
         value: sessionMin > 0 ? round((snippets.bytes ?? 0) / 1e6 / sessionMin) : 0,
         unit: 'MB/min',
@@ -98,33 +104,45 @@ export function benchMemx(): Metric[] {
 }
 
 /**
- * For each true attention episode, the snippet that overlaps it most: how many frames its start and end lie from
- * the episode's start − pre and end + post. Merged clips (episodes closer than pre + post) count at their outer ends.
+ * How far the snippets' edges lie from where they would be with perfect attention: the true episodes turned into
+ * clips by the recorder's own rules (pre/post-capture, a moment starting within the previous clip's post-capture
+ * extends it, a frame belongs to one clip only), matched to the recorded clips by overlap. Median over both edges.
  */
 function boundaryErrorFrames(dbFile: string, sessionId: string, pre: number, post: number): number | null {
   const truth = JSON.parse(readFileSync(join(SAMPLE, 'groundtruth.json'), 'utf8')) as Truth;
   const db = new Database(dbFile, { readonly: true });
-  const clips = db
+  const rows = db
     .prepare('SELECT start_t_ns AS s, end_t_ns AS e FROM snippets WHERE session_id = ? ORDER BY start_t_ns')
     .safeIntegers(true)
     .all(sessionId) as { s: bigint; e: bigint }[];
   db.close();
-  if (clips.length === 0) return null;
+  if (rows.length === 0) return null;
   const t0 = BigInt(truth.t0Ns);
-  const frameNs = 1e9 / SCENE_FPS;
+  const clips = rows.map((r) => [Number(r.s - t0) / 1e9, Number(r.e - t0) / 1e9] as const);
+  const lastFrame = Math.max(...clips.map(([, e]) => e));
+  const ideal: [number, number][] = [];
+  let momentEnd = Number.NEGATIVE_INFINITY;
+  for (const a of truth.events.attention) {
+    const s = a.startUs / 1e6;
+    const e = a.endUs / 1e6;
+    const open = ideal.at(-1);
+    if (open && s <= momentEnd + post) {
+      momentEnd = e;
+      open[1] = Math.min(lastFrame, e + post);
+    } else {
+      ideal.push([Math.max(s - pre, open ? open[1] : Number.NEGATIVE_INFINITY, 0), Math.min(lastFrame, e + post)]);
+      momentEnd = e;
+    }
+  }
   const errors: number[] = [];
-  for (const c of clips) {
-    const inside = truth.events.attention.filter((a) => {
-      const s = t0 + BigInt(a.startUs) * 1000n;
-      const e = t0 + BigInt(a.endUs) * 1000n;
-      return s <= c.e && e >= c.s;
-    });
-    const first = inside[0];
-    const last = inside.at(-1);
-    if (first === undefined || last === undefined) continue;
-    const wantStart = Number(t0) + first.startUs * 1000 - pre * 1e9;
-    const wantEnd = Number(t0) + last.endUs * 1000 + post * 1e9;
-    errors.push(Math.abs(Number(c.s) - wantStart) / frameNs, Math.abs(Number(c.e) - wantEnd) / frameNs);
+  for (const [s, e] of clips) {
+    let best: [number, number] | undefined;
+    let bestOverlap = 0;
+    for (const [is, ie] of ideal) {
+      const overlap = Math.min(e, ie) - Math.max(s, is);
+      if (overlap > bestOverlap) [best, bestOverlap] = [[is, ie], overlap];
+    }
+    if (best) errors.push(Math.abs(s - best[0]) * SCENE_FPS, Math.abs(e - best[1]) * SCENE_FPS);
   }
   errors.sort((a, b) => a - b);
   return errors.length === 0 ? null : round(errors[Math.floor(errors.length / 2)] as number);
