@@ -1,5 +1,6 @@
 """Model families and their registry. Importing this package registers every family."""
 
+from glance_train.keyframe.policy import KeyframePolicy, KeyframePolicyConfig
 from glance_train.models.pupil_net import PupilNet, PupilNetConfig
 from glance_train.models.registry import (
     config_dict,
@@ -14,6 +15,11 @@ from glance_train.models.registry import (
 @register_model("pupil", PupilNetConfig, task="pupil")
 def _pupil(config: PupilNetConfig) -> PupilNet:
     return PupilNet(config)
+
+
+@register_model("keyframe", KeyframePolicyConfig, task="keyframe")
+def _keyframe(config: KeyframePolicyConfig) -> KeyframePolicy:
+    return KeyframePolicy(config)
 
 
 __all__ = ["config_dict", "create_model", "list_models", "model_config", "model_entry", "register_model"]

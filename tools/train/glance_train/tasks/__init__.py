@@ -11,7 +11,8 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from glance_train.models.pupil_net import OUTPUT_NAMES as PUPIL_OUTPUTS
-from glance_train.tasks import pupil
+from glance_train.keyframe.policy import OUTPUT_NAMES as KEYFRAME_OUTPUTS
+from glance_train.tasks import keyframe, pupil
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,16 @@ TASKS: dict[str, Task] = {
         io_spec=pupil.io_spec,
         output_names=PUPIL_OUTPUTS,
         monitor=pupil.MONITOR,
-    )
+    ),
+    "keyframe": Task(
+        name="keyframe",
+        loss=keyframe.loss,
+        evaluate=keyframe.evaluate,
+        baselines=keyframe.baselines,
+        io_spec=keyframe.io_spec,
+        output_names=KEYFRAME_OUTPUTS,
+        monitor=keyframe.MONITOR,
+    ),
 }
 
 
