@@ -34,6 +34,8 @@ class DqnConfig:
     eps_end: float = 0.03
     eps_episodes: int = 250
     warmup: int = 1000
+    learn_every: int = 2
+    """Environment steps per gradient step."""
 
 
 def collect_states(traces: list[Trace], max_interval: int, rng: random.Random) -> torch.Tensor:
@@ -95,7 +97,7 @@ def train_dqn(
             if s is not None:
                 pending = (s, a, r)
             steps += 1
-            if len(buf_s) >= cfg.warmup:
+            if len(buf_s) >= cfg.warmup and steps % cfg.learn_every == 0:
                 losses.append(_learn(policy, target, opt, buf_s, buf_a, buf_r, buf_s2, cfg, rng))
             if steps % cfg.target_every == 0:
                 target.load_state_dict(policy.state_dict())

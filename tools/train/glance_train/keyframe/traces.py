@@ -131,4 +131,4 @@ def fingerprint(traces: list[Trace]) -> str:
         h.update(t.name.encode())
         h.update(np.ascontiguousarray(t.deviation).tobytes())
         h.update(np.ascontiguousarray(t.miou).tobytes())
-    return h.hexdigest()
+    return f"sha256:{h.hexdigest()}"
