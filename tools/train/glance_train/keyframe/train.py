@@ -101,10 +101,11 @@ def plot(path: Path, runs: dict[float, list[dict[str, float]]], chosen: float) -
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     for lam, hist in runs.items():
         ep = [h["episode"] for h in hist]
-        smooth = np.convolve([h["return"] for h in hist], np.ones(20) / 20, mode="same")
+        win = np.ones(min(20, len(hist))) / min(20, len(hist))
+        smooth = np.convolve([h["return"] for h in hist], win, mode="same")
         style = "-" if lam == chosen else ":"
         left.plot(ep, smooth, style, label=f"λ={lam}")
-        right.plot(ep, np.convolve([h["keyRate"] for h in hist], np.ones(20) / 20, mode="same"), style)
+        right.plot(ep, np.convolve([h["keyRate"] for h in hist], win, mode="same"), style)
     left.set_xlabel("episode")
     left.set_ylabel("mean reward per frame (20-episode mean)")
     left.legend()
