@@ -3,7 +3,7 @@
  * is propagated by optical flow. The face of the folder:
  *
  *   const policy = await createKeyFrameScheduler(deps.models);      // the zoo's `keyframe` policy
- *   const d = await policy.decide(sceneMat, tNs);
+ *   const d = await policy.decide({ index, tNs, scene: sceneMat });
  *   const labels = d.run ? runNetwork() : warpLabels(lastKeyLabels, d.flow!);
  *   policy.noteModelRun(networkMs);                                   // on key frames: feeds stats().modelMsSaved
  */
@@ -13,7 +13,7 @@ import { KEY_FRAME_DEFAULTS, type KeyFrameParams, KeyFrameScheduler } from './ke
 export { FixedRateScheduler, type GreyScheduler, ThresholdScheduler } from './baselines.ts';
 export { type Flow, type LabelMap, warpLabels } from './flow/index.ts';
 export { KeyFrameScheduler, type KeyFrameStats } from './key-frame-scheduler.ts';
-export type { SegmentationDecision, SegmentationPolicy } from './policy.ts';
+export type { KeyFramePolicyInput, SegmentationDecision, SegmentationPolicy } from './policy.ts';
 
 /** The RL key scheduler on the registry's serving `keyframe` model (loaded here if it is not yet). */
 export async function createKeyFrameScheduler(

@@ -1,9 +1,8 @@
 import * as ort from 'onnxruntime-node';
-import type { Mat } from '../../device/opencv.ts';
 import { frameDeviation } from './deviation.ts';
 import type { GreyImage } from './flow/image.ts';
 import { denseFlow } from './flow/lucas-kanade.ts';
-import type { SegmentationDecision, SegmentationPolicy } from './policy.ts';
+import type { KeyFramePolicyInput, SegmentationDecision, SegmentationPolicy } from './policy.ts';
 import { DecisionHistory, STATE_FEATURES, stateVector } from './state.ts';
 import { workingFrame } from './working-frame.ts';
 
@@ -57,8 +56,8 @@ export class KeyFrameScheduler implements SegmentationPolicy {
     private readonly params: KeyFrameParams = KEY_FRAME_DEFAULTS,
   ) {}
 
-  async decide(scene: Mat, _tNs?: bigint): Promise<SegmentationDecision> {
-    return this.decideGrey(workingFrame(scene));
+  async decide(input: KeyFramePolicyInput): Promise<SegmentationDecision> {
+    return this.decideGrey(workingFrame(input.scene));
   }
 
   /** The same decision from an already shrunk grey frame (what decide() makes of a Mat). */
