@@ -100,12 +100,13 @@ def golden_states(policy: torch.nn.Module, test: list[Trace], k: int, count: int
 def plot(path: Path, runs: dict[float, list[dict[str, float]]], chosen: float) -> None:
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     for lam, hist in runs.items():
-        ep = [h["episode"] for h in hist]
-        win = np.ones(min(20, len(hist))) / min(20, len(hist))
-        smooth = np.convolve([h["return"] for h in hist], win, mode="same")
+        w = min(20, len(hist))
+        win = np.ones(w) / w
+        ep = [h["episode"] for h in hist][w - 1 :]  # a trailing mean, only where the window is full
+        smooth = np.convolve([h["return"] for h in hist], win, mode="valid")
         style = "-" if lam == chosen else ":"
         left.plot(ep, smooth, style, label=f"λ={lam}")
-        right.plot(ep, np.convolve([h["keyRate"] for h in hist], win, mode="same"), style)
+        right.plot(ep, np.convolve([h["keyRate"] for h in hist], win, mode="valid"), style)
     left.set_xlabel("episode")
     left.set_ylabel("mean reward per frame (20-episode mean)")
     left.legend()
