@@ -14,6 +14,7 @@ const GROUPS: Record<string, () => Metric[] | Promise<Metric[]>> = {
   // (`cd tools/train && python3 -m reports.toolchain`) and read here.
   toolchain: () => readToolchainReport(),
   sync: async () => (await import('../../sync/bench.ts')).benchSync(),
+  schedulers: async () => (await import('../../tools/bench/schedulers.ts')).benchSchedulers(),
 };
 
 function readToolchainReport(): Metric[] {

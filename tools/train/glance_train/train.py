@@ -140,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
         from glance_train.tva.run import main_train
 
         return main_train(exp, out, args.cache_dir, args.jobs, args.quiet, not args.no_export, args.version)
+    if model_entry(exp.model).task == "keyframe":  # an RL policy on replayed traces, not the supervised loop
+        from glance_train.keyframe.train import main as keyframe_main
+
+        return keyframe_main(exp, out, args.version or exp.version, not args.no_export, args.quiet)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     record = run(exp, out, args.cache_dir, args.jobs, args.quiet)
     if not record:

@@ -1,5 +1,6 @@
 """Model families and their registry. Importing this package registers every family."""
 
+from glance_train.keyframe.policy import KeyframePolicy, KeyframePolicyConfig
 from glance_train.models.pupil_net import PupilNet, PupilNetConfig
 from glance_train.tva.model import TvaNet, TvaNetConfig
 from glance_train.models.registry import (
@@ -20,6 +21,11 @@ def _pupil(config: PupilNetConfig) -> PupilNet:
 @register_model("tva", TvaNetConfig, task="tva")
 def _tva(config: TvaNetConfig) -> TvaNet:
     return TvaNet(config)
+
+
+@register_model("keyframe", KeyframePolicyConfig, task="keyframe")
+def _keyframe(config: KeyframePolicyConfig) -> KeyframePolicy:
+    return KeyframePolicy(config)
 
 
 __all__ = ["config_dict", "create_model", "list_models", "model_config", "model_entry", "register_model"]

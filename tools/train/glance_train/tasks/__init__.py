@@ -11,7 +11,8 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from glance_train.models.pupil_net import OUTPUT_NAMES as PUPIL_OUTPUTS
-from glance_train.tasks import pupil, tva
+from glance_train.keyframe.policy import OUTPUT_NAMES as KEYFRAME_OUTPUTS
+from glance_train.tasks import keyframe, pupil, tva
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,15 @@ TASKS: dict[str, Task] = {
         io_spec=tva.io_spec,
         output_names=("box", "score"),
         monitor=tva.MONITOR,
+    ),
+    "keyframe": Task(
+        name="keyframe",
+        loss=keyframe.loss,
+        evaluate=keyframe.evaluate,
+        baselines=keyframe.baselines,
+        io_spec=keyframe.io_spec,
+        output_names=KEYFRAME_OUTPUTS,
+        monitor=keyframe.MONITOR,
     ),
 }
 

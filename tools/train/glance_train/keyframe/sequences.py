@@ -1,0 +1,175 @@
+"""Synthetic scene sequences with per-pixel class masks, seen by a moving head, for key-frame scheduling.
+
+    /usr/bin/python3 -m glance_train.keyframe.sequences --out DIR --seed 100 --count 4 [--frames 96]
+
+The scene is the session generator's world (glance_train.synth: textured room, 4-6 moving objects that occlude
+each other), rendered on a canvas larger than the view; the view is a 640x480 window whose position follows a
+head: mostly still with a slow drift and tremor, with occasional head turns (a smooth step of tens of pixels in
+a fraction of a second) that reveal content the last key frame never saw. So propagation by flow degrades at
+varying speed, which is what a key-frame scheduler must notice.
+
+Each sequence directory holds ``frames.u8`` (N grey frames, 160 px wide, INTER_AREA as the device shrinks
+scene frames), ``labels.u8`` (N class maps, 320 px wide, nearest: 0 background, 1.. the classes in
+``CLASSES`` order) and ``sequence.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from glance_train.synth.scene_objects import CLASSES, SceneWorld, make_world
+from glance_train.synth.scene_render import background, draw_object
+
+VIEW_W, VIEW_H = 640, 480
+MARGIN_X, MARGIN_Y = 100, 75
+"""Canvas = view + 2 margins: how far the head can turn before the view leaves the rendered room."""
+WORK_W = 160
+"""Width of the grey frames the scheduler and the flow see (the device's working size)."""
+LABEL_W = 320
+"""Width of the label maps: a segmentation output finer than the flow (which warpLabels scales), and fine enough
+that subsampling the 640 px masks does not itself make small objects flicker."""
+FPS = 30.0
+
+
+@dataclass(frozen=True)
+class HeadPath:
+    """View offset (px of the 640 view) over time: drift + tremor + smooth head turns."""
+
+    turns: tuple[tuple[float, float, float, float], ...]
+    """(start s, duration s, dx px, dy px) of each turn."""
+    drift: tuple[float, float, float, float]
+    """x, y amplitude (px) and two frequencies (Hz) of the slow drift."""
+    tremor_seed: int
+
+    def offset(self, t: np.ndarray) -> np.ndarray:
+        x = self.drift[0] * np.sin(2 * np.pi * self.drift[2] * t)
+        y = self.drift[1] * np.sin(2 * np.pi * self.drift[3] * t + 1.0)
+        for start, dur, dx, dy in self.turns:
+            s = np.clip((t - start) / dur, 0.0, 1.0)
+            ease = s * s * (3 - 2 * s)  # smoothstep: the head accelerates and brakes
+            x = x + dx * ease
+            y = y + dy * ease
+        rng = np.random.default_rng(self.tremor_seed)
+        ph = rng.uniform(0, 2 * np.pi, 2)
+        x = x + 0.8 * np.sin(2 * np.pi * 3.1 * t + ph[0])
+        y = y + 0.6 * np.sin(2 * np.pi * 2.3 * t + ph[1])
+        return np.stack([x, y], axis=-1)
+
+
+def make_head(rng: np.random.Generator, seconds: float) -> HeadPath:
+    """0-3 head turns; between them the head is nearly still (most of a wearer's day)."""
+    n = int(rng.choice([0, 1, 1, 2, 2, 3]))
+    turns = []
+    x = y = 0.0
+    starts = np.sort(rng.uniform(0.2, max(seconds - 0.6, 0.3), n))
+    for start in starts:
+        dur = float(rng.uniform(0.25, 0.8))
+        tx = float(np.clip(x + rng.uniform(-1, 1) * MARGIN_X * 1.4, -MARGIN_X + 8, MARGIN_X - 8))
+        ty = float(np.clip(y + rng.uniform(-1, 1) * MARGIN_Y * 0.8, -MARGIN_Y + 8, MARGIN_Y - 8))
+        turns.append((float(start), dur, tx - x, ty - y))
+        x, y = tx, ty
+    drift = (float(rng.uniform(0, 6)), float(rng.uniform(0, 4)), float(rng.uniform(0.1, 0.4)), 0.27)
+    return HeadPath(tuple(turns), drift, int(rng.integers(0, 2**31)))
+
+
+def render_view(world: SceneWorld, t_s: float, offset: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """The 640x480 view at ``offset`` from the canvas centre: BGR image and class map (0 = background)."""
+    img = background(world).copy()
+    labels = np.zeros((world.height, world.width), np.uint8)
+    centers = world.centers(np.array([t_s]))[:, 0]
+    for obj in sorted(world.objects, key=lambda o: o.depth):
+        cx, cy = (float(v) for v in centers[obj.id])
+        draw_object(img, obj, cx, cy)
+        draw_object(labels, obj, cx, cy, label=CLASSES.index(obj.cls) + 1)
+    img = cv2.GaussianBlur(img, (0, 0), 0.6)
+    # Sub-pixel view position: translate by the fractional part, then crop.
+    ox, oy = MARGIN_X + offset[0], MARGIN_Y + offset[1]
+    m = np.float32([[1, 0, -ox], [0, 1, -oy]])
+    view = cv2.warpAffine(img, m, (VIEW_W, VIEW_H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    lab = cv2.warpAffine(labels, m, (VIEW_W, VIEW_H), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT)
+    return view, lab
+
+
+def work_size() -> tuple[int, int]:
+    return WORK_W, round(VIEW_H * WORK_W / VIEW_W)
+
+
+def label_size() -> tuple[int, int]:
+    return LABEL_W, round(VIEW_H * LABEL_W / VIEW_W)
+
+
+def shrink(view: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    w, h = work_size()
+    grey = cv2.resize(cv2.cvtColor(view, cv2.COLOR_BGR2GRAY), (w, h), interpolation=cv2.INTER_AREA)
+    lab = cv2.resize(labels, label_size(), interpolation=cv2.INTER_NEAREST)
+    return grey, lab
+
+
+def write_sequence(out: Path, seed: int, frames: int) -> dict[str, object]:
+    cv2.setNumThreads(1)  # a shared 2-core box: no OpenCV thread pool fighting the other jobs
+    rng = np.random.default_rng(seed)
+    world = make_world(rng, VIEW_W + 2 * MARGIN_X, VIEW_H + 2 * MARGIN_Y)
+    seconds = frames / FPS
+    head = make_head(rng, seconds)
+    t0 = float(rng.uniform(0, 60))  # a random moment of the objects' motion
+    times = np.arange(frames) / FPS
+    offsets = head.offset(times)
+    greys, labels = [], []
+    for t, off in zip(times, offsets, strict=True):
+        view, lab = render_view(world, t0 + float(t), (float(off[0]), float(off[1])))
+        g, lab_small = shrink(view, lab)
+        greys.append(g)
+        labels.append(lab_small)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "frames.u8").write_bytes(np.stack(greys).tobytes())
+    (out / "labels.u8").write_bytes(np.stack(labels).tobytes())
+    w, h = work_size()
+    meta = {
+        "seed": seed,
+        "frames": frames,
+        "fps": FPS,
+        "width": w,
+        "height": h,
+        "labelWidth": label_size()[0],
+        "labelHeight": label_size()[1],
+        "classes": ["background", *CLASSES],
+        "headTurns": [list(tu) for tu in head.turns],
+        "synthetic": True,
+    }
+    (out / "sequence.json").write_text(json.dumps(meta) + "\n")
+    return meta
+
+
+def write_sequences(out: Path, seed: int, count: int, frames: int) -> list[Path]:
+    dirs = []
+    for i in range(count):
+        d = out / f"seq-{seed + i:05d}"
+        write_sequence(d, seed + i, frames)
+        dirs.append(d)
+    return dirs
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="keyframe-sequences", description=__doc__.splitlines()[0])
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--seed", type=int, required=True, help="first seed; sequence i uses seed + i")
+    p.add_argument("--count", type=int, default=4)
+    p.add_argument("--frames", type=int, default=96)
+    args = p.parse_args(argv)
+    if args.count < 1 or args.frames < 2:
+        print("keyframe-sequences: --count must be ≥ 1 and --frames ≥ 2", file=sys.stderr)
+        return 2
+    for d in write_sequences(args.out, args.seed, args.count, args.frames):
+        print(d)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
