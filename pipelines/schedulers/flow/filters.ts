@@ -70,10 +70,10 @@ export function warpBilinear(
       const i = y * w + x;
       let sx = x + (dx[i] as number);
       let sy = y + (dy[i] as number);
-      sx = sx < 0 ? 0 : sx > maxX ? maxX : sx;
-      sy = sy < 0 ? 0 : sy > maxY ? maxY : sy;
-      const x0 = Math.min(sx | 0, maxX - 1 < 0 ? 0 : maxX - 1);
-      const y0 = Math.min(sy | 0, maxY - 1 < 0 ? 0 : maxY - 1);
+      sx = sx < 0 ? 0 : Math.min(sx, maxX);
+      sy = sy < 0 ? 0 : Math.min(sy, maxY);
+      const x0 = Math.min(sx | 0, Math.max(maxX - 1, 0));
+      const y0 = Math.min(sy | 0, Math.max(maxY - 1, 0));
       const fx = sx - x0;
       const fy = sy - y0;
       const a = y0 * w + x0;
