@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { eyeTrackingConfigSchema } from '../calibration/config.ts';
 import { modelsConfigSchema } from '../models/config.ts';
+import { emotionConfigSchema } from '../pipelines/emotion/config.ts';
 import { syncConfigSchema } from '../sync/config.ts';
 import { BadInputError, messageOf } from './errors.ts';
 
@@ -80,6 +81,7 @@ export const configSchema = z.strictObject({
     .default({ pairingMaxSkewMs: 20, queueDepth: 8 }),
   models: modelsConfigSchema.describe('the model registry: directory, trusted signing keys, execution providers'),
   eyeTracking: eyeTrackingConfigSchema.prefault({}).describe('pupil detection, gaze mapping, fixations and blinks'),
+  emotion: emotionConfigSchema.prefault({}).describe("EMOShip: the wearer's emotion episodes and what caused them"),
   sync: z
     .union([z.literal(false), syncConfigSchema])
     .prefault({})

@@ -1,5 +1,6 @@
 import { createEyeTrackingStages, type SceneIntrinsics } from '../calibration/index.ts';
 import type { ModelRegistry } from '../models/registry.ts';
+import { createEmotionStages, type SegmentationView } from '../pipelines/emotion/index.ts';
 import type { MomentEvent } from '../pipelines/snippets/recorder.ts';
 import type { Db } from '../storage/db.ts';
 import type { Config } from './config.ts';
@@ -55,6 +56,8 @@ export interface StageContext {
   readonly moments: MomentBus;
   /** Set when the attention stage runs. */
   attention?: AttentionView;
+  /** Set when the segmentation stage runs: the scene class at a point (the emotion stage's cause). */
+  segmentation?: SegmentationView;
 }
 
 /**
@@ -73,5 +76,17 @@ export async function buildStages(deps: StageDeps): Promise<{ stages: Stage[]; c
       ...(deps.sceneCamera ? { sceneCamera: deps.sceneCamera } : {}),
     }),
   ];
+  // After eye tracking (it reads the gaze) and after attention/segmentation when they run (the cause).
+  stages.push(
+    ...(await createEmotionStages({
+      db: deps.db,
+      sessionId: deps.sessionId,
+      config: deps.config.emotion,
+      detector: deps.config.eyeTracking.detector,
+      logger: deps.logger,
+      models: deps.models,
+      context,
+    })),
+  );
   return { stages, context };
 }

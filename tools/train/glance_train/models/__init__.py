@@ -1,5 +1,6 @@
 """Model families and their registry. Importing this package registers every family."""
 
+from glance_train.models.emotion_net import EmotionNetConfig, EyeEmotionNet, ShipEmotionNet
 from glance_train.models.pupil_net import PupilNet, PupilNetConfig
 from glance_train.models.registry import (
     config_dict,
@@ -14,6 +15,16 @@ from glance_train.models.registry import (
 @register_model("pupil", PupilNetConfig, task="pupil")
 def _pupil(config: PupilNetConfig) -> PupilNet:
     return PupilNet(config)
+
+
+@register_model("emotion-eye", EmotionNetConfig, task="emotion")
+def _emotion_eye(config: EmotionNetConfig) -> EyeEmotionNet:
+    return EyeEmotionNet(config)
+
+
+@register_model("emotion-ship", EmotionNetConfig, task="emotion")
+def _emotion_ship(config: EmotionNetConfig) -> ShipEmotionNet:
+    return ShipEmotionNet(config)
 
 
 __all__ = ["config_dict", "create_model", "list_models", "model_config", "model_entry", "register_model"]

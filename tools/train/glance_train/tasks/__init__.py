@@ -10,8 +10,9 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from glance_train.models.emotion_net import SHIP_OUTPUTS
 from glance_train.models.pupil_net import OUTPUT_NAMES as PUPIL_OUTPUTS
-from glance_train.tasks import pupil
+from glance_train.tasks import emotion, pupil
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,16 @@ TASKS: dict[str, Task] = {
         io_spec=pupil.io_spec,
         output_names=PUPIL_OUTPUTS,
         monitor=pupil.MONITOR,
-    )
+    ),
+    "emotion": Task(
+        name="emotion",
+        loss=emotion.loss,
+        evaluate=emotion.evaluate,
+        baselines=emotion.baselines,
+        io_spec=emotion.io_spec,
+        output_names=SHIP_OUTPUTS,  # the eye-only network has the first two; its class says which
+        monitor=emotion.MONITOR,
+    ),
 }
 
 
