@@ -314,7 +314,7 @@ export class Daemon {
   private countRecords(): Record<string, number> {
     const db = this.db as Db;
     const out: Record<string, number> = {};
-    for (const table of ['frames', 'gaze_samples', 'fixations', 'blinks', 'telemetry']) {
+    for (const table of ['frames', 'gaze_samples', 'fixations', 'blinks', 'telemetry', 'emotionship']) {
       out[table] = db
         .prepare(`SELECT COUNT(*) FROM ${table} WHERE session_id = ?`)
         .pluck()

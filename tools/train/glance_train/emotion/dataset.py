@@ -1,4 +1,5 @@
-"""Read an EMO-Film layout (layout.py) into windows of model inputs: eye crops, pupil, scene crops at the gaze.
+"""Read an EMO-Film layout (layout.py) into windows of model inputs: eye crops, pupil, scene crops at the
+gaze.
 
 A window is ``steps`` frames ending at one frame, sampled every ``1 / STEP_HZ`` seconds (a 30 fps recording is
 strided); its label is the label of its last frame. Decoded clips are cached beside the data
@@ -23,7 +24,8 @@ STEP_HZ = 4.0
 EYE_SIZE = 32
 SCENE_SIZE = 32
 CROP_FRACTION = 1 / 3
-"""Side of the square scene crop at the gaze, as a fraction of the frame height (the attended region's scale)."""
+"""Side of the square scene crop at the gaze, as a fraction of the frame height (the attended region's
+scale)."""
 PUPIL_MEAN_MM, PUPIL_STD_MM = 4.5, 1.0
 MIN_POST_ONSET = 4
 """A window's last frame is at least this many steps after the onset: the expression has had time to show."""
@@ -80,7 +82,9 @@ def _decode_clip(root: Path, clip: str, stride: int, frames: int) -> tuple[np.nd
         eye = cv2.imread(str(eye_path(root, clip, int(k))), cv2.IMREAD_GRAYSCALE)
         scene = cv2.imread(str(scene_path(root, clip, int(k))), cv2.IMREAD_COLOR)
         if eye is None or scene is None:
-            raise FileNotFoundError(f"{root}: clip {clip} frame {k}: eye or scene image missing or unreadable")
+            raise FileNotFoundError(
+                f"{root}: clip {clip} frame {k}: eye or scene image missing or unreadable"
+            )
         eyes.append(cv2.resize(eye, (EYE_SIZE, EYE_SIZE), interpolation=cv2.INTER_AREA))
         x0, y0, side = crop_box(*table.gaze[k], scene.shape[1], scene.shape[0])
         crop = scene[y0 : y0 + side, x0 : x0 + side]
@@ -111,7 +115,8 @@ def decode(root: Path) -> DecodedSet:
     cache = root / f".glance-cache-{key}.npz"
     if cache.exists():
         z = np.load(cache)
-        return DecodedSet(**{k: z[k] for k in z.files if k != "fingerprint"}, fingerprint=str(z["fingerprint"]))
+        arrays = {k: z[k] for k in z.files if k != "fingerprint"}
+        return DecodedSet(**arrays, fingerprint=str(z["fingerprint"]))
     parts = [_decode_clip(root, c.clip, stride, frames) for c in clips]
     eye, scene, pupil, label, cause = (np.stack([p[i] for p in parts]) for i in range(5))
     onset = np.array([c.onset_frame // stride if c.onset_frame >= 0 else -1 for c in clips])
@@ -125,7 +130,8 @@ def decode(root: Path) -> DecodedSet:
 
 
 def window_ends(onset: int, frames: int, steps: int, per_clip: int) -> list[int]:
-    """Up to ``per_clip`` last frames, spread evenly over those with a full window and the expression shown."""
+    """Up to ``per_clip`` last frames, spread evenly over those with a full window and the expression
+    shown."""
     first = steps - 1 if onset < 0 else max(steps - 1, onset + MIN_POST_ONSET)
     if first > frames - 1:
         return []
@@ -140,11 +146,13 @@ class EmotionWindows(Dataset[tuple[tuple[torch.Tensor, ...], torch.Tensor]]):
         self.data = data
         self.steps = steps
         self.augment = augment
-        """Training only: per window a random gain and offset of the eye and scene crops and a shift of the eye
-        crops by up to 2 px (torch's global generator, which the trainer seeds)."""
+        """Training only: per window a random gain and offset of the eye and scene crops and a shift of the
+        eye crops by up to 2 px (torch's global generator, which the trainer seeds)."""
         frames = data.eye.shape[1]
         self.index = [
-            (c, e) for c in range(len(data.eye)) for e in window_ends(int(data.onset[c]), frames, steps, per_clip)
+            (c, e)
+            for c in range(len(data.eye))
+            for e in window_ends(int(data.onset[c]), frames, steps, per_clip)
         ]
         if not self.index:
             raise ValueError(f"no window of {steps} steps fits clips of {frames} frames")

@@ -1,5 +1,6 @@
 """Export an emotion checkpoint: ONNX with all inputs (eye, pupil[, scene]) and outputs (logits, embedding
-[, cause_logits]), golden from held-out windows, manifest with the confusion matrix, parity in onnxruntime-node.
+[, cause_logits]), golden from held-out windows, manifest with the confusion matrix, parity in
+onnxruntime-node.
 
 The shared export (glance_train.export) handles one-input models; this is the same sequence of steps for a
 model with several, written to a staging directory and moved into place only when every step passed.
@@ -46,7 +47,9 @@ def _onnx(model: torch.nn.Module, inputs: tuple[torch.Tensor, ...], path: Path, 
         raise ExportError(f"onnx.checker rejected the exported graph: {error}") from error
 
 
-def export_emotion(checkpoint: Path, out: Path, version: str | None = None, parity: bool = True) -> dict[str, Any]:
+def export_emotion(
+    checkpoint: Path, out: Path, version: str | None = None, parity: bool = True
+) -> dict[str, Any]:
     out = out.resolve()
     ckpt = load_checkpoint(checkpoint)
     held = ckpt.get("held_out")
@@ -68,8 +71,12 @@ def export_emotion(checkpoint: Path, out: Path, version: str | None = None, pari
                      dict(zip(outputs, result, strict=True)), TOLERANCE)
         version = version or ckpt["experiment"]["version"]
         manifest = manifest_from_checkpoint(ckpt, spec, stage, version, model)
-        manifest["metrics"]["confusion"] = {"rows": "true", "columns": "predicted", "labels": spec["labels"]["logits"],
-                                            "matrix": held["confusion"]}
+        manifest["metrics"]["confusion"] = {
+            "rows": "true",
+            "columns": "predicted",
+            "labels": spec["labels"]["logits"],
+            "matrix": held["confusion"],
+        }
         (stage / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         if parity:
             report = parity_check(stage, TOLERANCE)

@@ -1,5 +1,5 @@
-"""Write a freshly generated held-out set as raw model inputs, for evaluation outside Python (vitest runs the zoo
-models on it in onnxruntime-node, the device's runtime).
+"""Write a freshly generated held-out set as raw model inputs, for evaluation outside Python (vitest runs the
+zoo models on it in onnxruntime-node, the device's runtime).
 
     python3 -m glance_train.emotion.heldout --out DIR --clips 140 --seed 7001 [--wearers 6]
         [--shift-openness D --shift-squint D] [--per-clip 1]

@@ -1,8 +1,8 @@
 """Train, test and export an emotion network (``glance train emotion-eye`` / ``glance train emotion-ship``).
 
-Top-down like train.py: config → data (EMO-Film root or synthetic splits) → model → the shared Trainer →
-held-out test of the best checkpoint with its confusion matrix → export (ONNX with every input and output the
-device uses, golden, manifest, parity in onnxruntime-node).
+Top-down like train.py: config → data (EMO-Film root or synthetic splits) → model → the shared Trainer
+→ held-out test of the best checkpoint with its confusion matrix → export (ONNX with every input and output
+the device uses, golden, manifest, parity in onnxruntime-node).
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ def windows(exp: Experiment, cache_dir: Path, jobs: int) -> tuple[dict[str, Emot
     return {s: EmotionWindows(d, steps, per[s], augment=s == "train") for s, d in sets.items()}, record
 
 
-def _worker(ctx: WorkerContext, exp: Experiment, cache_dir: Path, out: Path, meta: dict[str, Any], quiet: bool) -> None:
+def _worker(
+    ctx: WorkerContext, exp: Experiment, cache_dir: Path, out: Path, meta: dict[str, Any], quiet: bool
+) -> None:
     seed_everything(exp.seed)
     data, _ = windows(exp, cache_dir, 1)  # the parent generated and decoded them: cache hits
     model = create_model(exp.model, exp.model_config)
@@ -47,7 +49,8 @@ def _worker(ctx: WorkerContext, exp: Experiment, cache_dir: Path, out: Path, met
     result = trainer.fit(ctx, model, data["train"], data["val"])
     if ctx.is_main and not quiet:
         why = "early stop" if result.stopped_early else "done"
-        print(f"{why}: best epoch {result.best_epoch}, {result.steps} steps, {result.seconds:.1f} s", file=sys.stderr)
+        steps = f"{result.steps} steps, {result.seconds:.1f} s"
+        print(f"{why}: best epoch {result.best_epoch}, {steps}", file=sys.stderr)
 
 
 def run(exp: Experiment, out: Path, cache_dir: Path, jobs: int, quiet: bool) -> dict[str, Any]:
@@ -55,10 +58,21 @@ def run(exp: Experiment, out: Path, cache_dir: Path, jobs: int, quiet: bool) -> 
     data, dataset = windows(exp, cache_dir, jobs)
     data_s = time.perf_counter() - t0
     mcfg = model_config(exp.model, exp.model_config)
-    meta = {"model": exp.model, "model_config": config_dict(mcfg), "experiment": exp.to_dict(), "dataset": dataset}
+    meta = {
+        "model": exp.model,
+        "model_config": config_dict(mcfg),
+        "experiment": exp.to_dict(),
+        "dataset": dataset,
+    }
     t1 = time.perf_counter()
     launch(_worker, exp.train.world_size, (exp, cache_dir, out, meta, quiet))
-    train_s = time.perf_counter() - t1
+    return held_out_test(out, data, dataset, time.perf_counter() - t1) | {"dataSeconds": data_s}
+
+
+def held_out_test(
+    out: Path, data: dict[str, EmotionWindows], dataset: dict[str, Any], train_s: float
+) -> dict[str, Any]:
+    """Test the run's best checkpoint on the held-out split; keep the result (and golden inputs) in it."""
     ckpt = load_checkpoint(out / "best.pt")
     model = model_from_checkpoint(ckpt)
     loader = DataLoader(data["test"], batch_size=128)
@@ -69,13 +83,22 @@ def run(exp: Experiment, out: Path, cache_dir: Path, jobs: int, quiet: bool) -> 
     golden = [data["test"][i][0] for i in range(GOLDEN_COUNT)]
     golden_inputs = [torch.stack([g[k] for g in golden]) for k in range(3)]
     held_out = {"test": test, "baselines": base, "trainSeconds": train_s, "confusion": cm.tolist()}
-    kept = {k: v for k, v in ckpt.items() if k != "state_dict"}
+    kept = {k: v for k, v in ckpt.items() if k not in ("state_dict", "held_out", "golden_inputs")}
     save_checkpoint(out / "best.pt", model, kept, held_out=held_out, golden_inputs=golden_inputs)
-    plot_confusion(out / "confusion.png", cm, f"{exp.model}: held-out accuracy {test['test_accuracy']:.3f}")
+    name = ckpt["model"]
+    plot_confusion(out / "confusion.png", cm, f"{name}: held-out accuracy {test['test_accuracy']:.3f}")
     record = _metrics(out) | {"test": test, "baselines": base, "confusion": cm.tolist(), "dataset": dataset}
-    record |= {"dataSeconds": data_s, "trainSeconds": train_s}
+    record |= {"trainSeconds": train_s}
     write_metrics(out / "metrics.json", record)
     return record
+
+
+def finish(out: Path, cache_dir: Path) -> dict[str, Any]:
+    """The held-out test of a run whose training stopped before its end (its best.pt is what it learnt)."""
+    ckpt = load_checkpoint(out / "best.pt")
+    exp = Experiment.from_dict(ckpt["experiment"])
+    data, dataset = windows(exp, cache_dir, 1)
+    return held_out_test(out, data, dataset, float("nan"))
 
 
 def _metrics(out: Path) -> dict[str, Any]:

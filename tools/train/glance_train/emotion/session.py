@@ -1,11 +1,13 @@
 """A synthetic session (DESIGN.md "Session format") whose wearer has emotion episodes, for the emotion stage.
 
-    python3 -m glance_train.emotion.session --out DIR [--seconds 36] [--seed 3] [--eye-fps 60] [--scene-fps 15]
+    python3 -m glance_train.emotion.session --out DIR [--seconds 40] [--seed 3] [--eye-fps 30]
+        [--scene-fps 15]
 
-The session generator's behaviour (calibration markers, gaze on the scene objects, blinks, pupil) is kept; an
-expression over the eye (synth/streams.py ``ExpressionHook``) adds episodes: each starts while the wearer attends
-an object whose class is the emotion's cause (labels.CAUSE_AFFINITY) and lasts a few seconds. groundtruth.json's
-``emotion`` lists them with their cause object. The bundled sample session is not changed: its eye streams would.
+The session generator's behaviour (calibration markers, gaze on the scene objects, blinks, pupil) is kept;
+an expression over the eye (synth/streams.py ``ExpressionHook``) adds episodes: each starts while the wearer
+attends an object whose class is the emotion's cause (labels.CAUSE_AFFINITY) and lasts a few seconds.
+groundtruth.json's ``emotion`` lists them with their cause object. The bundled sample session is not changed:
+its eye streams would be.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from glance_train.synth.session import SessionConfig, generate_session
 
 WEARER_OPENNESS = 0.78
 """The timeline's relaxed lids (~0.91) scaled to this wearer's: the emotion data's wearers open 0.68-0.86."""
-EPISODE_S = (5.0, 6.0)
+EPISODE_S = (4.0, 5.0)
 LEAD_S = 1.0
 """An episode starts this long into a dwell on its cause: the wearer has been looking at it."""
 
@@ -68,8 +70,10 @@ class EpisodeExpression:
         return lids, np.clip(squint, 0.0, 1.0), np.clip(pupil, 2.0, 8.0)
 
 
-def plan_episodes(timeline: Timeline, world: SceneWorld, rng: np.random.Generator) -> tuple[EmotionEpisode, ...]:
-    """Episodes that start LEAD_S into a long dwell on an object that causes some emotion, after calibration."""
+def plan_episodes(
+    timeline: Timeline, world: SceneWorld, rng: np.random.Generator
+) -> tuple[EmotionEpisode, ...]:
+    """Episodes that start LEAD_S into a dwell on an object that causes some emotion, after calibration."""
     by_class: dict[str, list[str]] = {}
     for emotion, cls in CAUSE_AFFINITY.items():
         if cls is not None:
@@ -89,8 +93,9 @@ def plan_episodes(timeline: Timeline, world: SceneWorld, rng: np.random.Generato
             offset = onset + float(rng.uniform(*EPISODE_S))
             if offset * 1000 < len(att) - 1500:
                 emotion = str(rng.choice(by_class[cls]))
-                episodes.append(EmotionEpisode(emotion, onset, offset, float(rng.uniform(0.9, 1.2)), obj, cls))
-                i = int((offset + 3.0) * 1000)  # a calm gap before the next one
+                strength = float(rng.uniform(0.9, 1.2))
+                episodes.append(EmotionEpisode(emotion, onset, offset, strength, obj, cls))
+                i = int((offset + 2.0) * 1000)  # a calm gap before the next one
                 continue
         i = max(j, i + 1)
     return tuple(episodes)
@@ -105,7 +110,7 @@ def expressor(seed: int):  # noqa: ANN201 - returns the session's Expressor
                  "strength": round(e.strength, 3), "causeObjectId": e.cause_id, "causeClass": e.cause_cls}
                 for e in episodes
             ],
-            "note": "synthetic expressions (glance_train.emotion.expression); times are from the clock origin t0Ns",
+            "note": "synthetic expressions (glance_train.emotion.expression); times from the clock origin",
         }
         return EpisodeExpression(episodes), truth
 
@@ -115,9 +120,9 @@ def expressor(seed: int):  # noqa: ANN201 - returns the session's Expressor
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="glance_train.emotion.session", description=__doc__.split("\n")[0])
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--seconds", type=float, default=36.0)
+    p.add_argument("--seconds", type=float, default=40.0)
     p.add_argument("--seed", type=int, default=3)
-    p.add_argument("--eye-fps", type=float, default=60.0)
+    p.add_argument("--eye-fps", type=float, default=30.0)
     p.add_argument("--scene-fps", type=float, default=15.0)
     p.add_argument("--jobs", type=int, default=1)
     args = p.parse_args(argv)

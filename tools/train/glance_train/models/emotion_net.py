@@ -1,8 +1,9 @@
 """EMOShip's two emotion networks: eye-only (expression) and emotionship-aware (expression + attended scene).
 
-Both read a window of ``steps`` frames sampled at 4 Hz. A small CNN encodes each eye crop; the pupil diameter and
-the tracker confidence join it; a temporal convolution over the window and mean+max pooling give the
-``embedding`` (the personalisation head on the device trains on it) and the 7 emotion logits. The aware network
+Both read a window of ``steps`` frames sampled at 4 Hz. A small CNN encodes each eye crop; the pupil
+diameter and the tracker confidence join it; a temporal convolution over the window and mean+max pooling give
+the ``embedding`` (the personalisation head on the device trains on it) and the 7 emotion logits. The aware
+network
 adds a CNN over the scene crop at the gaze (or the attended region) per frame, fused with the eye features
 before the temporal layers, and a per-frame ``cause_logits`` head naming what the gaze rests on.
 """
@@ -79,9 +80,9 @@ class EyeEmotionNet(nn.Module):
         self.head = nn.Linear(cfg.embedding, cfg.classes)
 
     def eye_features(self, eye: torch.Tensor, pupil: torch.Tensor) -> torch.Tensor:
-        # Each frame is seen with its difference from the window's mean frame, and the pupil with its change from
-        # the window's mean: an expression is a change of this wearer's eye, and people's eyes differ more than
-        # their expressions do.
+        # Each frame is seen with its difference from the window's mean frame, and the pupil with its change
+        # from the window's mean: an expression is a change of this wearer's eye, and people's eyes differ more
+        # than their expressions do.
         b, t, h, w = eye.shape
         change = eye - eye.mean(dim=1, keepdim=True)
         frames = torch.stack([eye, 2.0 * change], dim=2).reshape(b * t, 2, h, w)

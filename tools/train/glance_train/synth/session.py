@@ -144,8 +144,8 @@ class SessionSummary:
 
 
 Expressor = Callable[[Timeline, SceneWorld], tuple[ExpressionHook, dict[str, object]]]
-"""Given the session's behaviour and scene, an expression over the eye and its ground truth (groundtruth.json's
-``emotion``); glance_train.emotion.session makes emotion episodes with it."""
+"""Given the session's behaviour and scene, an expression over the eye and its ground truth
+(groundtruth.json's ``emotion``); glance_train.emotion.session makes emotion episodes with it."""
 
 
 def generate_session(

@@ -26,7 +26,8 @@ Truth = dict[str, Any]
 
 ExpressionHook = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 """(t_s, openness, pupil_mm) -> (openness, squint, pupil_mm): an expression laid over the timeline's eye
-(glance_train.emotion.session uses it for emotion episodes). Must pickle: streams render in worker processes."""
+(glance_train.emotion.session uses it for emotion episodes). Must pickle: streams render in worker
+processes."""
 
 
 def relative_us(times_ns: np.ndarray, t0_ns: int) -> np.ndarray:

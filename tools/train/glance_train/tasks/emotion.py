@@ -1,5 +1,6 @@
 """The emotion task: 7-class cross-entropy on the window's last frame, plus (emotionship-aware network) a
-per-frame cause loss where the data names the object under the gaze; accuracy, macro-F1 and a confusion matrix.
+per-frame cause loss where the data names the object under the gaze; accuracy, macro-F1 and a confusion
+matrix.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ def macro_f1(cm: torch.Tensor) -> float:
 
 @torch.no_grad()
 def predict(model: nn.Module, loader: DataLoader[Any]) -> tuple[torch.Tensor, torch.Tensor, float, float]:
-    """Predicted and true labels, mean loss, and the cause accuracy on frames with a known cause (nan if none)."""
+    """Predicted and true labels, mean loss, and the cause accuracy on frames with a known cause (nan if
+    none)."""
     model.eval()
     device = next(model.parameters()).device
     preds, labels, total, n = [], [], 0.0, 0
@@ -83,7 +85,9 @@ def evaluate(model: nn.Module, loader: DataLoader[Any], prefix: str = "val") -> 
     return out
 
 
-def baselines(train_targets: torch.Tensor, test_targets: torch.Tensor, prefix: str = "test") -> dict[str, float]:
+def baselines(
+    train_targets: torch.Tensor, test_targets: torch.Tensor, prefix: str = "test"
+) -> dict[str, float]:
     """A model that ignores its input: the training set's majority class; and chance."""
     majority = int(torch.bincount(train_targets, minlength=len(EMOTIONS)).argmax())
     return {
@@ -92,7 +96,9 @@ def baselines(train_targets: torch.Tensor, test_targets: torch.Tensor, prefix: s
     }
 
 
-def _tensor(name: str, shape: list[Any], meaning: str, normalisation: dict[str, Any] | None = None) -> dict[str, Any]:
+def _tensor(
+    name: str, shape: list[Any], meaning: str, normalisation: dict[str, Any] | None = None
+) -> dict[str, Any]:
     spec: dict[str, Any] = {"name": name, "dtype": "float32", "shape": shape, "meaning": meaning}
     if normalisation is not None:
         spec["normalisation"] = normalisation
@@ -133,7 +139,8 @@ def io_spec(input_size: int, steps: int = 16, aware: bool = False, embedding: in
                  "scale": 1 / 255, "mean": [0.0, 0.0, 0.0], "std": [1.0, 1.0, 1.0]},
             )
         )
-        outputs.append(_tensor("cause_logits", ["batch", steps, len(CAUSE_CLASSES)], "per step: what the gaze rests on"))
+        cause_shape = ["batch", steps, len(CAUSE_CLASSES)]
+        outputs.append(_tensor("cause_logits", cause_shape, "per step: what the gaze rests on"))
         labels["cause_logits"] = list(CAUSE_CLASSES)
     kind = "emotionship-aware (eye + attended scene)" if aware else "eye-only (expression)"
     return {
