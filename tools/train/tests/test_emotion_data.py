@@ -1,4 +1,4 @@
-"""Synthetic EMO-Film: the generator's layout round-trips through the dataset reader, and bad data is named."""
+"""Synthetic EMO-Film: the generator's layout round-trips through the reader, and bad data is named."""
 
 from __future__ import annotations
 

@@ -58,7 +58,8 @@ def export_emotion(
     model = model_from_checkpoint(ckpt)
     mc = ckpt["model_config"]
     aware = isinstance(model, ShipEmotionNet)
-    spec = io_spec(mc["input_size"], mc["steps"], aware, mc["embedding"])
+    width = mc["embedding"] + (mc.get("scene_embedding", 0) if aware else 0)  # aware: expression + scene
+    spec = io_spec(mc["input_size"], mc["steps"], aware, width)
     names, outputs = model.input_names, model.output_names
     inputs = tuple(ckpt["golden_inputs"][: len(names)])
     out.parent.mkdir(parents=True, exist_ok=True)

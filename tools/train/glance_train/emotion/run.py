@@ -29,6 +29,18 @@ from glance_train.tasks import get_task
 from glance_train.trainer import Trainer
 
 GOLDEN_COUNT = 3
+REPO_ROOT = Path(__file__).resolve().parents[4]
+
+
+def load_expression_path(model: torch.nn.Module, checkpoint: Path) -> None:
+    """Copy the eye encoder and temporal layers of an eye-only run into ``model`` (the aware network)."""
+    if not checkpoint.exists():
+        raise FileNotFoundError(f"eye_init {checkpoint} does not exist: train emotion-eye first")
+    state = load_checkpoint(checkpoint)["state_dict"]
+    wanted = {k: v for k, v in state.items() if k.startswith(("eye.", "temporal."))}
+    missing = model.load_state_dict(wanted, strict=False)
+    if missing.unexpected_keys:
+        raise ValueError(f"{checkpoint}: unexpected keys {missing.unexpected_keys}")
 
 
 def windows(exp: Experiment, cache_dir: Path, jobs: int) -> tuple[dict[str, EmotionWindows], dict[str, Any]]:
@@ -45,6 +57,9 @@ def _worker(
     seed_everything(exp.seed)
     data, _ = windows(exp, cache_dir, 1)  # the parent generated and decoded them: cache hits
     model = create_model(exp.model, exp.model_config)
+    init = model_config(exp.model, exp.model_config).eye_init
+    if init:
+        load_expression_path(model, REPO_ROOT / init)
     trainer = Trainer(exp.train, get_task("emotion"), exp.seed, out if ctx.is_main else None, meta, quiet)
     result = trainer.fit(ctx, model, data["train"], data["val"])
     if ctx.is_main and not quiet:

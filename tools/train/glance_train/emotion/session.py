@@ -29,6 +29,12 @@ from glance_train.synth.session import SessionConfig, generate_session
 
 WEARER_OPENNESS = 0.78
 """The timeline's relaxed lids (~0.91) scaled to this wearer's: the emotion data's wearers open 0.68-0.86."""
+PUPIL_MM = 4.3
+GAZE_SCALE = 0.75
+"""The emotion clips' eye turns over +-25 x +-19 degrees (generate.AZ_RANGE_DEG, EL_RANGE_DEG); the session's
+scene camera spans +-32 x +-25. Shrinking the eye's rotation keeps this session inside the range the models saw;
+the daemon's gaze calibration learns the mapping from the markers as always. A model trained on wider gaze
+(future data) would not need it."""
 EPISODE_S = (4.0, 5.0)
 LEAD_S = 1.0
 """An episode starts this long into a dwell on its cause: the wearer has been looking at it."""
@@ -49,6 +55,8 @@ class EpisodeExpression:
     """The ExpressionHook: lids, squint and pupil of the episodes' emotions over the timeline's eye."""
 
     episodes: tuple[EmotionEpisode, ...]
+    gaze_scale: float = GAZE_SCALE
+    """Read by synth/streams.py: eye rotations shrunk to the emotion data's range (see GAZE_SCALE)."""
 
     def __call__(
         self, t_s: np.ndarray, openness: np.ndarray, pupil_mm: np.ndarray
@@ -56,7 +64,9 @@ class EpisodeExpression:
         scale = openness * (WEARER_OPENNESS / 0.91)
         delta_open = np.zeros(len(t_s))
         squint = np.full(len(t_s), 0.08)
-        pupil = pupil_mm.copy()
+        # A wearer in steady light: the emotion data's pupil (a baseline and a slow, small wander), not the sample
+        # timeline's, whose light-driven swings of +-1.6 mm would read as arousal to a model trained on the former.
+        pupil = PUPIL_MM + 0.15 * np.sin(2 * np.pi * t_s / 6.0)
         for ep in self.episodes:
             e = EXPRESSIONS[ep.emotion]
             rise = np.clip((t_s - ep.onset_s) / 0.6, 0.0, 1.0)

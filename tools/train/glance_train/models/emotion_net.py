@@ -33,6 +33,11 @@ class EmotionNetConfig:
     classes: int = 7
     cause_classes: int = 6
     dropout: float = 0.2
+    scene_embedding: int = 16
+    """Width of the pooled scene semantics in the aware network's embedding."""
+    eye_init: str = ""
+    """Aware network: an eye-only run's best.pt (relative to the repository) whose expression path it starts
+    from; read by the trainer (emotion/run.py), not by the network."""
 
 
 def _encoder(in_ch: int, channels: tuple[int, ...]) -> nn.Sequential:
@@ -98,7 +103,13 @@ class EyeEmotionNet(nn.Module):
 
 
 class ShipEmotionNet(EyeEmotionNet):
-    """(eye, pupil, scene (B,T,3,S,S)) → (logits, embedding, cause_logits (B,T,cause_classes))."""
+    """(eye, pupil, scene (B,T,3,S,S)) → (logits, embedding, cause_logits (B,T,cause_classes)).
+
+    The expression path is the eye-only network's (and starts from its trained weights: ``eye_init``); the scene
+    path encodes the crop at the gaze per step, names what is there (``cause_logits``) and pools those semantics
+    over the window into a scene embedding that joins the expression embedding before the emotion head. Late
+    fusion keeps the expression features intact: the scene adds evidence rather than competing for them.
+    """
 
     input_names = SHIP_INPUTS
     output_names = SHIP_OUTPUTS
@@ -107,7 +118,9 @@ class ShipEmotionNet(EyeEmotionNet):
         super().__init__(cfg)
         self.scene = _encoder(3, cfg.scene_channels)
         self.cause = nn.Linear(cfg.scene_channels[-1], cfg.cause_classes)
-        self.temporal = _Temporal(cfg.eye_channels[-1] + 3 + cfg.scene_channels[-1] + cfg.cause_classes, cfg)
+        pooled = 2 * cfg.cause_classes + cfg.scene_channels[-1]
+        self.scene_embed = nn.Sequential(nn.Linear(pooled, cfg.scene_embedding), nn.ReLU(inplace=True))
+        self.head = nn.Linear(cfg.embedding + cfg.scene_embedding, cfg.classes)
 
     def forward(
         self, eye: torch.Tensor, pupil: torch.Tensor, scene: torch.Tensor | None = None
@@ -117,7 +130,7 @@ class ShipEmotionNet(EyeEmotionNet):
         b, t = scene.shape[0], scene.shape[1]
         s = self.scene(scene.reshape(b * t, 3, scene.shape[3], scene.shape[4])).reshape(b, t, -1)
         cause = self.cause(s)
-        # The cause's class probabilities join the raw scene features: the semantics, not only the pixels.
-        feats = torch.cat([self.eye_features(eye, pupil), s, torch.softmax(cause, dim=2)], dim=2)
-        emb = self.temporal(feats)
+        p = torch.softmax(cause, dim=2)
+        semantics = torch.cat([p.mean(dim=1), p.amax(dim=1), s.mean(dim=1)], dim=1)
+        emb = torch.cat([self.temporal(self.eye_features(eye, pupil)), self.scene_embed(semantics)], dim=1)
         return self.head(self.drop(emb)), emb, cause

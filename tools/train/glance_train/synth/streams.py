@@ -35,6 +35,13 @@ def relative_us(times_ns: np.ndarray, t0_ns: int) -> np.ndarray:
     return np.round((np.asarray(times_ns, np.int64) - t0_ns) / 1000.0).astype(np.int64)
 
 
+def scale_rotation(gazes: np.ndarray, scale: float) -> np.ndarray:
+    """Gaze directions (..., 3) with their azimuth and elevation from straight ahead multiplied by ``scale``."""
+    az = np.arctan2(gazes[..., 0], gazes[..., 2]) * scale
+    el = np.arcsin(np.clip(-gazes[..., 1], -1.0, 1.0)) * scale
+    return np.stack([np.sin(az) * np.cos(el), -np.sin(el), np.cos(az) * np.cos(el)], axis=-1)
+
+
 def eye_frames(
     geom: EyeGeometry,
     app: EyeAppearance,
@@ -62,6 +69,8 @@ def eye_frames(
     if expression is not None:
         openness, squint, pupil_mm = expression(t_us / 1e6, s.openness, s.pupil_mm)
     gazes = gaze_from_scene(geom, camera.rays(s.gaze[:, 0], s.gaze[:, 1]))
+    if expression is not None and getattr(expression, "gaze_scale", 1.0) != 1.0:
+        gazes = scale_rotation(gazes, float(expression.gaze_scale))  # type: ignore[attr-defined]
     cols: dict[str, list[float]] = {k: [] for k in ("cx", "cy", "major", "minor", "angleDeg", "openness",
                                                     "pupilVisible")}
     blink: list[int] = []
