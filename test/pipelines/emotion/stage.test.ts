@@ -116,9 +116,12 @@ describe('emotion stage on a session with emotion episodes', () => {
     for (const r of rows()) expect(episodeOf(r), `record at ${seconds(r.onset).toFixed(2)} s`).toBeDefined();
   });
 
-  it('names as the cause of a detected episode an object that was at the gaze before its onset', () => {
+  it('names as the cause of each detected episode an object that was at the gaze before its onset', () => {
     const cls = new Map(truth.scene.objects.map((o) => [o.id, o.cls]));
-    const detected = rows().filter((r) => episodeOf(r) && r.label !== null);
+    // the detection of an episode: the first record that starts inside it
+    const detected = episodes
+      .map((e) => rows().find((r) => episodeOf(r) === e))
+      .filter((r): r is Row => r !== undefined && r.label !== null);
     expect(detected.length).toBeGreaterThanOrEqual(1);
     for (const r of detected) {
       const us = seconds(r.onset) * 1e6;
