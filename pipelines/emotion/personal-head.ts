@@ -67,6 +67,14 @@ export function accuracy(head: HeadWeights, examples: readonly LabelledExample[]
   return hit / examples.length;
 }
 
+/** Mean cross-entropy of the personalised logits. */
+export function meanLoss(head: HeadWeights, examples: readonly LabelledExample[]): number {
+  let loss = 0;
+  for (const e of examples)
+    loss -= Math.log(Math.max(softmax(headLogits(head, e.embedding, e.logits))[e.label] ?? 0, 1e-12));
+  return loss / Math.max(examples.length, 1);
+}
+
 /**
  * Full-batch gradient descent on the mean cross-entropy plus l2/2·|W|² from `start` (a previous head, to fine-tune
  * it, or zero). Embedding features are scaled by their mean magnitude so one learning rate fits any model.

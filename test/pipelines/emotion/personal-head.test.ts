@@ -7,8 +7,11 @@ import {
   type LabelledExample,
   zeroHead,
 } from '../../../pipelines/emotion/personal-head.ts';
+import { personalise } from '../../../pipelines/emotion/personalise.ts';
 import { openDatabase } from '../../../storage/db.ts';
+import { EmotionshipRepository } from '../../../storage/emotionship.ts';
 import { PersonalHeadRepository } from '../../../storage/personal-heads.ts';
+import { SessionRepository } from '../../../storage/sessions.ts';
 import { tmp } from '../../helpers/cli.ts';
 import { generateHeldOut, openZooModel, runOver } from './heldout.ts';
 
@@ -18,6 +21,7 @@ import { generateHeldOut, openZooModel, runOver } from './heldout.ts';
  * their other windows must improve, and a rollback must bring back the head that was active before.
  */
 const MODEL = 'emotion-ship';
+const EMOTIONS = ['neutral', 'happy', 'sad', 'angry', 'fear', 'surprise', 'disgust'];
 const PER_CLASS_TRAIN = 3;
 
 describe('personal emotion head', () => {
@@ -70,6 +74,32 @@ describe('personal emotion head', () => {
     expect(heads.rollback(MODEL)).toBeNull(); // back to the population model
     expect(heads.active(MODEL)).toBeNull();
     expect(() => heads.rollback(MODEL)).toThrow(/nothing to roll back/);
+    db.close();
+  });
+
+  it('learns from the wearer’s labels on stored emotionship records', () => {
+    const db = openDatabase(join(tmp('glance-emo-labels-'), 'l.db'));
+    new SessionRepository(db).start({ id: 's', device: 'd', source: 't', startedWallMs: 1, startedTNs: 1n });
+    const repo = new EmotionshipRepository(db);
+    train.forEach((e, i) => {
+      repo.add({
+        ...{
+          id: `r${i}`,
+          sessionId: 's',
+          emotion: 'neutral',
+          confidence: 0.5,
+          onsetTNs: 1n,
+          peakTNs: 2n,
+          offsetTNs: 3n,
+        },
+        ...{ cause: null, model: `${MODEL}@1.0.0`, head: null, embedding: e.embedding, logits: e.logits },
+      });
+    });
+    const labels = train.map((e, i) => ({ recordId: `r${i}`, emotion: EMOTIONS[e.label] as string }));
+    const result = personalise(db, MODEL, [...labels, { recordId: 'nope', emotion: 'happy' }], EMOTIONS);
+    expect(result).toMatchObject({ version: 1, examples: train.length });
+    expect(result.lossAfter).toBeLessThan(result.lossBefore);
+    expect(new PersonalHeadRepository(db).active(MODEL)?.base).toBe(`${MODEL}@1.0.0`);
     db.close();
   });
 });
