@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../device/config.ts';
 import { EpisodeDetector } from '../../../pipelines/emotion/episodes.ts';
 import { openDatabase } from '../../../storage/db.ts';
 import { EmotionshipRepository, type EmotionshipRow } from '../../../storage/emotionship.ts';
@@ -91,5 +92,13 @@ describe('episode hysteresis', () => {
     expect(det.push(2n, probs(0.9), () => null)).toBeNull();
     expect(det.push(3n, probs(0.1), () => null)).toBeNull();
     expect(det.flush(4n)).toBeNull();
+  });
+});
+
+describe('emotion config', () => {
+  it('has working defaults and names bad values', () => {
+    expect(parseConfig({}).emotion).toMatchObject({ enabled: true, model: 'emotion-ship', rateHz: 2 });
+    expect(() => parseConfig({ emotion: { rateHz: 100 } })).toThrow(/emotion.rateHz/);
+    expect(() => parseConfig({ emotion: { onsetProbability: 0.2 } })).toThrow(/offsetProbability must not exceed/);
   });
 });
