@@ -1,4 +1,4 @@
-"""The two emotion networks: shapes of what the device reads, and the aware one starting from the eye-only one."""
+"""The two emotion networks: output shapes, and the aware one starting from the eye-only one."""
 
 from __future__ import annotations
 
