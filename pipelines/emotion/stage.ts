@@ -74,7 +74,6 @@ export class EmotionStage implements Stage {
   private openEmotion: number | null = null;
   /** Pooled at the onset, while the steps before it are still in the window. */
   private openCause: EmotionCause | null = null;
-  readonly written: string[] = [];
 
   constructor(private readonly deps: EmotionStageDeps) {
     const { io, config } = deps;
@@ -219,6 +218,5 @@ export class EmotionStage implements Stage {
       embedding: ep.atPeak.embedding,
       logits: ep.atPeak.logits,
     });
-    this.written.push(id);
   }
 }
