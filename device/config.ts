@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { eyeTrackingConfigSchema } from '../calibration/config.ts';
 import { modelsConfigSchema } from '../models/config.ts';
 import { attentionConfigSchema } from '../pipelines/attention/config.ts';
+import { emotionConfigSchema } from '../pipelines/emotion/config.ts';
 import { labelsConfigSchema } from '../pipelines/labels/config.ts';
 import { snippetsConfigSchema } from '../pipelines/snippets/config.ts';
 import { syncConfigSchema } from '../sync/config.ts';
@@ -85,6 +86,7 @@ export const configSchema = z.strictObject({
   eyeTracking: eyeTrackingConfigSchema.prefault({}).describe('pupil detection, gaze mapping, fixations and blinks'),
   attention: attentionConfigSchema.describe('MemX attention (TVA) on the scene stream: what the wearer attends to'),
   snippets: snippetsConfigSchema.describe('compact clips of attended moments, pre/post capture, disk budget'),
+  emotion: emotionConfigSchema.prefault({}).describe("EMOShip: the wearer's emotion episodes and what caused them"),
   sync: z
     .union([z.literal(false), syncConfigSchema])
     .prefault({})

@@ -353,6 +353,7 @@ export class Daemon {
       'telemetry',
       'attention_events',
       'snippets',
+      'emotionship',
     ]) {
       out[table] = db
         .prepare(`SELECT COUNT(*) FROM ${table} WHERE session_id = ?`)

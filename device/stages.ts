@@ -1,5 +1,6 @@
 import { createEyeTrackingStages, type SceneIntrinsics } from '../calibration/index.ts';
 import type { ModelRegistry } from '../models/registry.ts';
+import { createEmotionStages, type SegmentationView } from '../pipelines/emotion/index.ts';
 import type { CaptureState } from '../pipelines/snippets/capture-state.ts';
 import { retentionPolicyOf } from '../pipelines/snippets/config.ts';
 import { type MomentEvent, SnippetRecorder } from '../pipelines/snippets/recorder.ts';
@@ -63,6 +64,8 @@ export interface StageContext {
   readonly moments: MomentBus;
   /** Set when the attention stage runs. */
   attention?: AttentionView;
+  /** Set when the segmentation stage runs: the scene class at a point (the emotion stage's cause). */
+  segmentation?: SegmentationView;
 }
 
 /**
@@ -87,6 +90,19 @@ export async function buildStages(deps: StageDeps): Promise<{ stages: Stage[]; c
     }),
   ];
   if (deps.config.attention.enabled) stages.push(await attentionStage(deps, context));
+  // After eye tracking (it reads the gaze) and after attention/segmentation when they run (the cause).
+  stages.push(
+    ...(await createEmotionStages({
+      db: deps.db,
+      sessionId: deps.sessionId,
+      config: deps.config.emotion,
+      detector: deps.config.eyeTracking.detector,
+      logger: deps.logger,
+      models: deps.models,
+      context,
+    })),
+  );
+  // Last: it records what the stages before it decided (their moments) and the frame as it was.
   if (deps.config.snippets.enabled) stages.push(snippetStage(deps, context));
   return { stages, context };
 }

@@ -15,6 +15,7 @@ const GROUPS: Record<string, () => Metric[] | Promise<Metric[]>> = {
   toolchain: () => readToolchainReport(),
   sync: async () => (await import('../../sync/bench.ts')).benchSync(),
   schedulers: async () => (await import('../../tools/bench/schedulers.ts')).benchSchedulers(),
+  emotion: async () => (await import('../../tools/bench/emotion.ts')).benchEmotion(),
 };
 
 function readToolchainReport(): Metric[] {

@@ -111,6 +111,10 @@ def export_checkpoint(
     """Export ``checkpoint`` into ``out`` (replaced only on success); return the manifest."""
     out = out.resolve()  # the parity check runs from the repository root
     ckpt = load_checkpoint(checkpoint)
+    if model_entry(ckpt["model"]).task == "emotion":  # several inputs: the emotion family's own export
+        from glance_train.emotion.export import export_emotion
+
+        return export_emotion(checkpoint, out, version, parity)
     if not ckpt.get("held_out"):
         raise ValueError(f"{checkpoint} has no held-out metrics: export best.pt of a finished training run")
     model = model_from_checkpoint(ckpt)

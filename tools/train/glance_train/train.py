@@ -145,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
 
         return keyframe_main(exp, out, args.version or exp.version, not args.no_export, args.quiet)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
+    if model_entry(exp.model).task == "emotion":
+        from glance_train.emotion.cli import train_emotion
+
+        return train_emotion(exp, out, args)
     record = run(exp, out, args.cache_dir, args.jobs, args.quiet)
     if not record:
         return 0  # a torchrun worker other than rank 0: rank 0 reports and exports

@@ -134,10 +134,12 @@ class Trainer:
         total, count = 0.0, 0
         device = next(net.parameters()).device
         for x, t in bar:
-            x, t = x.to(device, non_blocking=True), t.to(device, non_blocking=True)
+            # A model with several inputs (e.g. eye crops, pupil, scene) gets a tuple of tensors per batch.
+            xs = [v.to(device, non_blocking=True) for v in x] if isinstance(x, list | tuple) else [x.to(device)]
+            t = t.to(device, non_blocking=True)
             if mat is not None:
                 mat.before_step()  # probe if due; freeze inactive modules before autograd sees the forward
-            loss, _ = self.task.loss(net(x), t)
+            loss, _ = self.task.loss(net(*xs), t)
             if not math.isfinite(float(loss)):
                 raise FloatingPointError(f"loss is {float(loss)} at step {result.steps}")
             opt.zero_grad(set_to_none=True)  # None, not zero: AdamW then skips frozen parameters entirely

@@ -1,6 +1,7 @@
 """Model families and their registry. Importing this package registers every family."""
 
 from glance_train.keyframe.policy import KeyframePolicy, KeyframePolicyConfig
+from glance_train.models.emotion_net import EmotionNetConfig, EyeEmotionNet, ShipEmotionNet
 from glance_train.models.pupil_net import PupilNet, PupilNetConfig
 from glance_train.tva.model import TvaNet, TvaNetConfig
 from glance_train.models.registry import (
@@ -26,6 +27,16 @@ def _tva(config: TvaNetConfig) -> TvaNet:
 @register_model("keyframe", KeyframePolicyConfig, task="keyframe")
 def _keyframe(config: KeyframePolicyConfig) -> KeyframePolicy:
     return KeyframePolicy(config)
+
+
+@register_model("emotion-eye", EmotionNetConfig, task="emotion")
+def _emotion_eye(config: EmotionNetConfig) -> EyeEmotionNet:
+    return EyeEmotionNet(config)
+
+
+@register_model("emotion-ship", EmotionNetConfig, task="emotion")
+def _emotion_ship(config: EmotionNetConfig) -> ShipEmotionNet:
+    return ShipEmotionNet(config)
 
 
 __all__ = ["config_dict", "create_model", "list_models", "model_config", "model_entry", "register_model"]

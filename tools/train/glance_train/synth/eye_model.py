@@ -187,13 +187,19 @@ def glint_points(geom: EyeGeometry, gaze_head: np.ndarray, scale: float = 1.0) -
 
 
 def lid_curves(
-    geom: EyeGeometry, gaze_head: np.ndarray, openness: float, scale: float = 1.0, n: int = 25
+    geom: EyeGeometry,
+    gaze_head: np.ndarray,
+    openness: float,
+    scale: float = 1.0,
+    n: int = 25,
+    squint: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Upper lid, lower lid and upper-lid crease as image polylines (n, 2), inner to outer corner.
 
     Lids are curves on a sphere slightly larger than the eyeball: the upper lid follows vertical gaze strongly
     and the lower lid weakly (as real lids do), and ``openness`` moves the upper lid between the lower lid and
-    its open position, so a blink closes downwards.
+    its open position, so a blink closes downwards. ``squint`` (0..1) raises the lower lid by up to 12 degrees,
+    as the orbicularis does in a smile or a frown; 0 leaves every image as it was before the option existed.
     """
     _, elev = gaze_angles(gaze_head)
     phi_c = math.radians(46.0)
@@ -201,7 +207,7 @@ def lid_curves(
     bump = (1.0 - (phi / phi_c) ** 2) ** 0.7
     corner = math.radians(-6.0) + 0.3 * elev
     upper_open = math.radians(25.0) + 0.75 * elev
-    lower = math.radians(-27.0) + 0.25 * elev
+    lower = math.radians(-27.0 + 12.0 * min(max(float(squint), 0.0), 1.0)) + 0.25 * elev
     th_lower = corner + (lower - corner) * bump
     th_open = corner + (upper_open - corner) * bump
     th_upper = th_lower + min(max(float(openness), 0.0), 1.0) * (th_open - th_lower)

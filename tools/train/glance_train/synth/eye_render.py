@@ -116,7 +116,7 @@ def render_eye(
     k = size / REFERENCE_SIZE
     gaze = np.asarray(state.gaze, float)
     ell = pupil_ellipse(geom, gaze, state.pupil_radius_mm, k)
-    upper, lower, crease = lid_curves(geom, gaze, state.openness, k)
+    upper, lower, crease = lid_curves(geom, gaze, state.openness, k, squint=state.squint)
     xx, yy = _grid(size)
     skin, light = _skin(app, size)
 

@@ -56,6 +56,8 @@ class EyeState:
     openness: float
     """Lid gap as a fraction of its relaxed opening: 1 open, 0 closed."""
     blink: bool = False
+    squint: float = 0.0
+    """Lower-lid raise (0..1) of an expression such as a smile or disgust; 0 for the neutral lids."""
 
 
 @dataclass(frozen=True)

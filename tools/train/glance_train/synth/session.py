@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from collections.abc import Callable
 import os
 import sys
 import time
@@ -29,7 +30,7 @@ from glance_train.synth.scene_objects import SceneWorld, make_world
 from glance_train.synth.seeding import child_rng
 from glance_train.synth.serial_log import serial_lines
 from glance_train.synth.slippage import Slip
-from glance_train.synth.streams import Truth, eye_frames, scene_frames
+from glance_train.synth.streams import ExpressionHook, Truth, eye_frames, scene_frames
 from glance_train.synth.timestamps import frame_times_ns
 from glance_train.synth.video import verify_frame_count, write_video
 
@@ -98,6 +99,7 @@ class _StreamJob:
     position: int
     augment: EyeAugment | None = None
     slip: Slip | None = None
+    expression: ExpressionHook | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,7 +115,8 @@ def _render_stream(job: _StreamJob) -> _StreamResult:
     path = job.out / f"{job.name}.mp4"
     if job.geometry is not None and job.appearance is not None:
         frames = eye_frames(job.geometry, job.appearance, job.timeline, job.camera, job.times, T0_NS,
-                            job.seed, job.name, truth, EYE_SIZE, job.pupil_scale, job.augment, job.slip)
+                            job.seed, job.name, truth, EYE_SIZE, job.pupil_scale, job.augment, job.slip,
+                            job.expression)
         size = (EYE_SIZE, EYE_SIZE)
     else:
         frames = scene_frames(job.world, job.timeline, job.times, T0_NS, truth)
@@ -140,8 +143,15 @@ class SessionSummary:
                 f"{self.seconds:.1f} s")
 
 
-def generate_session(out: Path, cfg: SessionConfig, progress: bool = True) -> SessionSummary:
-    """Generate every file of the session in ``out``."""
+Expressor = Callable[[Timeline, SceneWorld], tuple[ExpressionHook, dict[str, object]]]
+"""Given the session's behaviour and scene, an expression over the eye and its ground truth
+(groundtruth.json's ``emotion``); glance_train.emotion.session makes emotion episodes with it."""
+
+
+def generate_session(
+    out: Path, cfg: SessionConfig, progress: bool = True, expressor: Expressor | None = None
+) -> SessionSummary:
+    """Generate every file of the session in ``out``; without ``expressor`` exactly as before it existed."""
     started = time.monotonic()
     out.mkdir(parents=True, exist_ok=True)
     seed = cfg.seed
@@ -172,9 +182,10 @@ def generate_session(out: Path, cfg: SessionConfig, progress: bool = True) -> Se
     pupil_scale = {"eye0": 1.0, "eye1": 1.02}
 
     augment = cfg.eye_augment(seed)
+    expression, emotion_truth = expressor(timeline, world) if expressor is not None else (None, None)
     jobs = [
         _StreamJob(name, out, fps[name], times[name], timeline, camera, world, seed, geoms.get(name),
-                   apps.get(name), pupil_scale.get(name, 1.0), progress, pos, augment, cfg.slip)
+                   apps.get(name), pupil_scale.get(name, 1.0), progress, pos, augment, cfg.slip, expression)
         for pos, name in enumerate(("eye0", "eye1", "scene"))
     ]
     workers = max(1, min(cfg.jobs, len(jobs)))
@@ -198,6 +209,8 @@ def generate_session(out: Path, cfg: SessionConfig, progress: bool = True) -> Se
                                 "reflections": len(augment.reflections_mm)}
     if cfg.slip is not None:
         harder["slip"] = cfg.slip.to_json()
+    if emotion_truth is not None:
+        harder["emotion"] = emotion_truth
     write_json(out / "groundtruth.json", {
         "version": VERSION,
         "units": UNITS,

@@ -6,7 +6,7 @@ is rendered without holding thousands of frames in memory.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -24,10 +24,22 @@ from glance_train.synth.slippage import Slip, slipped_geometry
 Truth = dict[str, Any]
 """Columnar ground truth of one stream: JSON-ready lists keyed by groundtruth.json field names."""
 
+ExpressionHook = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
+"""(t_s, openness, pupil_mm) -> (openness, squint, pupil_mm): an expression laid over the timeline's eye
+(glance_train.emotion.session uses it for emotion episodes). Must pickle: streams render in worker
+processes."""
+
 
 def relative_us(times_ns: np.ndarray, t0_ns: int) -> np.ndarray:
     """Integer µs since the clock origin: exact in JSON numbers, unlike raw ns (the .ts files keep those)."""
     return np.round((np.asarray(times_ns, np.int64) - t0_ns) / 1000.0).astype(np.int64)
+
+
+def scale_rotation(gazes: np.ndarray, scale: float) -> np.ndarray:
+    """Gaze directions (..., 3) with their azimuth and elevation from straight ahead multiplied by ``scale``."""
+    az = np.arctan2(gazes[..., 0], gazes[..., 2]) * scale
+    el = np.arcsin(np.clip(-gazes[..., 1], -1.0, 1.0)) * scale
+    return np.stack([np.sin(az) * np.cos(el), -np.sin(el), np.cos(az) * np.cos(el)], axis=-1)
 
 
 def eye_frames(
@@ -44,14 +56,21 @@ def eye_frames(
     pupil_scale: float = 1.0,
     augment: EyeAugment | None = None,
     slip: Slip | None = None,
+    expression: ExpressionHook | None = None,
 ) -> Iterator[np.ndarray]:
     """Grey eye images at ``times_ns``; ``truth`` gets one entry per frame in each column.
 
     With ``slip`` the eye camera moves relative to the eye from ``slip.at_s`` on (labels follow the image).
+    Without ``expression`` every frame is exactly what it was before the option existed.
     """
     t_us = relative_us(times_ns, t0_ns)
     s = timeline.sample(t_us)
+    openness, pupil_mm, squint = s.openness, s.pupil_mm, np.zeros(len(t_us))
+    if expression is not None:
+        openness, squint, pupil_mm = expression(t_us / 1e6, s.openness, s.pupil_mm)
     gazes = gaze_from_scene(geom, camera.rays(s.gaze[:, 0], s.gaze[:, 1]))
+    if expression is not None and getattr(expression, "gaze_scale", 1.0) != 1.0:
+        gazes = scale_rotation(gazes, float(expression.gaze_scale))  # type: ignore[attr-defined]
     cols: dict[str, list[float]] = {k: [] for k in ("cx", "cy", "major", "minor", "angleDeg", "openness",
                                                     "pupilVisible")}
     blink: list[int] = []
@@ -64,9 +83,10 @@ def eye_frames(
             geometry=frame_geom,
             appearance=app,
             gaze=(float(gazes[i, 0]), float(gazes[i, 1]), float(gazes[i, 2])),
-            pupil_radius_mm=float(s.pupil_mm[i]) * pupil_scale / 2.0,
-            openness=float(s.openness[i]),
+            pupil_radius_mm=float(pupil_mm[i]) * pupil_scale / 2.0,
+            openness=float(openness[i]),
             blink=bool(s.blink[i]),
+            squint=float(squint[i]),
         )
         # One generator per frame: frames can be rendered in any order or process and stay identical.
         img, t = render_eye(state, child_rng(seed, stream, "frame", i), size, augment)

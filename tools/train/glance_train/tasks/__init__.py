@@ -10,9 +10,10 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from glance_train.models.emotion_net import SHIP_OUTPUTS
 from glance_train.models.pupil_net import OUTPUT_NAMES as PUPIL_OUTPUTS
 from glance_train.keyframe.policy import OUTPUT_NAMES as KEYFRAME_OUTPUTS
-from glance_train.tasks import keyframe, pupil, tva
+from glance_train.tasks import emotion, keyframe, pupil, tva
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,15 @@ TASKS: dict[str, Task] = {
         io_spec=keyframe.io_spec,
         output_names=KEYFRAME_OUTPUTS,
         monitor=keyframe.MONITOR,
+    ),
+    "emotion": Task(
+        name="emotion",
+        loss=emotion.loss,
+        evaluate=emotion.evaluate,
+        baselines=emotion.baselines,
+        io_spec=emotion.io_spec,
+        output_names=SHIP_OUTPUTS,  # the eye-only network has the first two; its class says which
+        monitor=emotion.MONITOR,
     ),
 }
 

@@ -1,0 +1,128 @@
+/**
+ * The wearer's personal emotion head: a softmax layer over the emotion model's embedding, added to the population
+ * model's logits (logits = base + W·e + b). It starts at zero, so an untrained head changes nothing, and plain
+ * gradient descent with an L2 pull towards zero learns only the correction this wearer needs from a handful of
+ * labelled examples — few enough that a full layer trained from scratch would overfit.
+ */
+import type { HeadWeights } from '../../storage/personal-heads.ts';
+
+export type { HeadWeights };
+
+export interface LabelledExample {
+  readonly embedding: Float32Array;
+  /** The population model's logits for the same window. */
+  readonly logits: Float32Array;
+  /** Class index. */
+  readonly label: number;
+}
+
+export interface FitOptions {
+  readonly epochs: number;
+  readonly learningRate: number;
+  /** Pull of the weights towards zero (the population model). */
+  readonly l2: number;
+}
+
+export const DEFAULT_FIT: FitOptions = { epochs: 300, learningRate: 0.05, l2: 1e-2 };
+
+export function zeroHead(classes: number, dim: number): HeadWeights {
+  return { classes, dim, w: new Float32Array(classes * dim), b: new Float32Array(classes) };
+}
+
+/** Personalised logits of one example. */
+export function headLogits(head: HeadWeights, embedding: Float32Array, base: Float32Array): Float32Array {
+  const out = new Float32Array(head.classes);
+  for (let c = 0; c < head.classes; c++) {
+    let z = (base[c] ?? 0) + (head.b[c] ?? 0);
+    const row = c * head.dim;
+    for (let j = 0; j < head.dim; j++) z += (head.w[row + j] ?? 0) * (embedding[j] ?? 0);
+    out[c] = z;
+  }
+  return out;
+}
+
+export function softmax(z: Float32Array): Float32Array {
+  let max = -Infinity;
+  for (const v of z) max = Math.max(max, v);
+  const out = new Float32Array(z.length);
+  let sum = 0;
+  for (let i = 0; i < z.length; i++) {
+    out[i] = Math.exp((z[i] ?? 0) - max);
+    sum += out[i] ?? 0;
+  }
+  for (let i = 0; i < z.length; i++) out[i] = (out[i] ?? 0) / sum;
+  return out;
+}
+
+export function argmax(z: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < z.length; i++) if ((z[i] ?? 0) > (z[best] ?? 0)) best = i;
+  return best;
+}
+
+export function accuracy(head: HeadWeights, examples: readonly LabelledExample[]): number {
+  if (examples.length === 0) return Number.NaN;
+  let hit = 0;
+  for (const e of examples) if (argmax(headLogits(head, e.embedding, e.logits)) === e.label) hit++;
+  return hit / examples.length;
+}
+
+/** Mean cross-entropy of the personalised logits. */
+export function meanLoss(head: HeadWeights, examples: readonly LabelledExample[]): number {
+  let loss = 0;
+  for (const e of examples)
+    loss -= Math.log(Math.max(softmax(headLogits(head, e.embedding, e.logits))[e.label] ?? 0, 1e-12));
+  return loss / Math.max(examples.length, 1);
+}
+
+/**
+ * Full-batch gradient descent on the mean cross-entropy plus l2/2·|W|² from `start` (a previous head, to fine-tune
+ * it, or zero). Embedding features are scaled by their mean magnitude so one learning rate fits any model.
+ */
+export function fitHead(
+  start: HeadWeights,
+  examples: readonly LabelledExample[],
+  options: FitOptions = DEFAULT_FIT,
+): { head: HeadWeights; loss: number } {
+  if (examples.length === 0) throw new Error('no labelled examples to fit the personal head on');
+  const { classes, dim } = start;
+  for (const e of examples) {
+    if (e.embedding.length !== dim || e.logits.length !== classes) {
+      throw new Error(
+        `example has embedding ${e.embedding.length}/logits ${e.logits.length}, head wants ${dim}/${classes}`,
+      );
+    }
+    if (!Number.isInteger(e.label) || e.label < 0 || e.label >= classes)
+      throw new Error(`label ${e.label} out of range`);
+  }
+  const w = Float32Array.from(start.w);
+  const b = Float32Array.from(start.b);
+  const head = { classes, dim, w, b };
+  let scale = 0;
+  for (const e of examples) for (const v of e.embedding) scale += v * v;
+  const lr = options.learningRate / Math.max(scale / examples.length, 1e-6);
+  const gw = new Float32Array(classes * dim);
+  const gb = new Float32Array(classes);
+  let loss = 0;
+  for (let epoch = 0; epoch < options.epochs; epoch++) {
+    gw.fill(0);
+    gb.fill(0);
+    loss = 0;
+    for (const e of examples) {
+      const p = softmax(headLogits(head, e.embedding, e.logits));
+      loss -= Math.log(Math.max(p[e.label] ?? 0, 1e-12));
+      for (let c = 0; c < classes; c++) {
+        const d = (p[c] ?? 0) - (c === e.label ? 1 : 0);
+        gb[c] = (gb[c] ?? 0) + d;
+        const row = c * dim;
+        for (let j = 0; j < dim; j++) gw[row + j] = (gw[row + j] ?? 0) + d * (e.embedding[j] ?? 0);
+      }
+    }
+    const n = examples.length;
+    loss /= n;
+    for (let i = 0; i < w.length; i++) w[i] = (w[i] ?? 0) - lr * ((gw[i] ?? 0) / n + options.l2 * (w[i] ?? 0));
+    // The bias sees features of size 1, not |e|: its own step keeps it from crawling.
+    for (let c = 0; c < classes; c++) b[c] = (b[c] ?? 0) - options.learningRate * ((gb[c] ?? 0) / n);
+  }
+  return { head, loss };
+}

@@ -1,0 +1,96 @@
+"""Synthetic EMO-Film: the generator's layout round-trips through the reader, and bad data is named."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from glance_train.emotion.dataset import EmotionWindows, crop_box, decode, window_ends
+from glance_train.emotion.generate import FRAMES, generate
+from glance_train.emotion.labels import CAUSE_CLASSES, EMOTIONS
+from glance_train.emotion.layout import read_clips, read_frames
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def emo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("emo") / "set"
+    generate(root, clips=14, seed=5, wearers=3, jobs=1)
+    return root
+
+
+def test_layout_round_trips_through_the_reader(emo_root: Path) -> None:
+    info = json.loads((emo_root / "dataset.json").read_text())
+    assert info["synthetic"] is True and info["emotions"] == list(EMOTIONS)
+    clips = read_clips(emo_root)
+    assert len(clips) == 14 and {c.emotion for c in clips} == set(EMOTIONS)  # balanced: every class twice
+    data = decode(emo_root)
+    assert data.eye.shape == (14, FRAMES, 32, 32) and data.scene.shape == (14, FRAMES, 32, 32, 3)
+    for i, c in enumerate(clips):
+        table = read_frames(emo_root / "clips" / c.clip / "frames.csv")
+        # labels: neutral before the onset, the clip's emotion from it on
+        want = ["neutral" if c.onset_frame < 0 or k < c.onset_frame else c.emotion for k in range(FRAMES)]
+        assert table.label == want
+        assert [EMOTIONS[j] for j in data.label[i]] == want
+        assert [CAUSE_CLASSES[j] for j in data.cause[i]] == [o or "background" for o in table.object]
+        # the eye crop the reader returns is the PNG on disk
+        png = cv2.imread(str(emo_root / "clips" / c.clip / "eye" / "000003.png"), cv2.IMREAD_GRAYSCALE)
+        assert np.array_equal(png, data.eye[i, 3])
+        # the scene crop is centred on the gaze (clamped into the frame)
+        scene = cv2.imread(str(emo_root / "clips" / c.clip / "scene" / "000003.jpg"))
+        x0, y0, side = crop_box(*table.gaze[3], scene.shape[1], scene.shape[0])
+        crop = cv2.resize(scene[y0 : y0 + side, x0 : x0 + side], (32, 32), interpolation=cv2.INTER_AREA)
+        assert np.array_equal(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB), data.scene[i, 3])
+    # the second read comes from the cache and is identical
+    again = decode(emo_root)
+    assert again.fingerprint == data.fingerprint and np.array_equal(again.pupil, data.pupil)
+
+
+def test_windows_end_after_the_onset_and_carry_the_last_label(emo_root: Path) -> None:
+    data = decode(emo_root)
+    windows = EmotionWindows(data, steps=16, per_clip=3)
+    for i, (c, e) in enumerate(windows.index):
+        onset = int(data.onset[c])
+        assert e >= 15 and (onset < 0 or e >= onset + 4)
+        (eye, pupil, scene), target = windows[i]
+        assert eye.shape == (16, 32, 32) and pupil.shape == (16, 2) and scene.shape == (16, 3, 32, 32)
+        assert int(target[0]) == int(data.label[c, e])
+        assert float(eye.max()) <= 1.0
+    assert window_ends(-1, 22, 16, 2) == [15, 21]
+    assert window_ends(20, 22, 16, 2) == []  # the expression has not had time to show
+
+
+def test_generation_is_deterministic(tmp_path: Path, emo_root: Path) -> None:
+    again = tmp_path / "again"
+    generate(again, clips=14, seed=5, wearers=3, jobs=1)
+    assert (again / "clips.csv").read_text() == (emo_root / "clips.csv").read_text()
+    a = (emo_root / "clips" / "c00004" / "frames.csv").read_text()
+    assert (again / "clips" / "c00004" / "frames.csv").read_text() == a
+
+
+def test_bad_data_is_named(tmp_path: Path, emo_root: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="dataset.json"):
+        decode(tmp_path)
+    bad = tmp_path / "bad"
+    shutil.copytree(emo_root, bad, ignore=shutil.ignore_patterns(".glance-cache-*"))
+    frames = bad / "clips" / "c00000" / "frames.csv"
+    rows = list(csv.reader(frames.open()))
+    rows[5][6] = "bored"
+    with frames.open("w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    with pytest.raises(ValueError, match="unknown emotion 'bored'"):
+        decode(bad)
+    (bad / "clips" / "c00001" / "eye" / "000002.png").unlink()
+    rows[5][6] = "neutral"
+    with frames.open("w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    with pytest.raises(FileNotFoundError, match="c00001 frame 2"):
+        decode(bad)
