@@ -11,6 +11,7 @@ import type { EyeTrackingConfig } from '../../calibration/config.ts';
 import type { GazeTrack } from '../../device/gaze-track.ts';
 import type { Logger } from '../../device/logger.ts';
 import type { Stage } from '../../device/pipeline.ts';
+import type { AttentionView } from '../../device/stages.ts';
 import type { ModelRegistry } from '../../models/registry.ts';
 import type { Db } from '../../storage/db.ts';
 import { EmotionshipRepository } from '../../storage/emotionship.ts';
@@ -27,7 +28,7 @@ export { type EmotionConfig, emotionConfigSchema } from './config.ts';
 export interface EmotionContext {
   readonly gaze: GazeTrack;
   readonly moments: { emit(m: MomentEvent): void };
-  readonly attention?: { latest(): { box: readonly [number, number, number, number] } | null };
+  readonly attention?: AttentionView;
   readonly segmentation?: SegmentationView;
 }
 
@@ -67,7 +68,14 @@ export async function createEmotionStages(opts: EmotionStageOptions): Promise<St
       gaze: ctx.gaze,
       emitMoment: (m) => ctx.moments.emit(m),
       detectorConfig: opts.detector,
-      attention: { latest: () => ctx.attention?.latest() ?? null },
+      // The attended region only inside an attention episode: outside one, TVA's box is its guess at nothing in
+      // particular, and the object at the gaze is the better cause.
+      attention: {
+        latest: () => {
+          const a = ctx.attention?.latest() ?? null;
+          return a !== null && a.eventId !== null ? a : null;
+        },
+      },
       ...(ctx.segmentation ? { segmentation: ctx.segmentation } : {}),
       personalHead: () => heads.active(config.model),
     }),
