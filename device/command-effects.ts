@@ -1,5 +1,7 @@
 import type { ModelRegistry } from '../models/registry.ts';
 import type { CaptureState } from '../pipelines/snippets/capture-state.ts';
+import type { Db } from '../storage/db.ts';
+import { FaceRepository, type PersonRow } from '../storage/faces.ts';
 import type { CommandEffects } from '../sync/index.ts';
 
 /**
@@ -13,13 +15,23 @@ export interface EffectDeps {
   /** Starts a marker calibration in the running eye tracker; undefined when eye tracking is off. */
   readonly recalibrate: (() => void) | undefined;
   readonly sessionId: string;
+  /** People live in the database, their crops under the data directory. */
+  readonly db: Db;
+  readonly dataDir: string;
 }
+
+const view = (p: PersonRow) => ({ id: p.id, name: p.name, enrolled: p.enrolled, tracks: p.tracks });
 
 export function commandEffects(deps: EffectDeps): CommandEffects {
   const unavailable = (what: string) => () => {
     throw new Error(`${what} is not available in this build of the daemon`);
   };
+  const people = new FaceRepository(deps.db, deps.dataDir);
   return {
+    namePerson: ({ personId, name, enrolled }) => view(people.name(personId, name, enrolled)),
+    mergePeople: ({ into, from }) => view(people.merge(into, from)),
+    splitPerson: ({ personId, faceIds }) => view(people.split(personId, faceIds)),
+    forgetPerson: ({ personId }) => people.forget(personId),
     pause: () => deps.capture.pause(),
     resume: () => deps.capture.resume(),
     calibrate: () => {

@@ -167,6 +167,8 @@ export class Daemon {
           models: () => this.openModels(),
           recalibrate: this.recalibrate,
           sessionId: this.sessionId,
+          db,
+          dataDir: config.device.dataDir,
         }),
         onTransferSynced: (t) => {
           if (t.kind === 'snippet') snippets.markSynced(t.recordId);

@@ -1,5 +1,6 @@
 import { createEyeTrackingStages, type SceneIntrinsics } from '../calibration/index.ts';
 import type { ModelRegistry } from '../models/registry.ts';
+import { createFacesStage } from '../pipelines/faces/index.ts';
 import type { MomentEvent } from '../pipelines/snippets/recorder.ts';
 import type { Db } from '../storage/db.ts';
 import type { Config } from './config.ts';
@@ -73,5 +74,16 @@ export async function buildStages(deps: StageDeps): Promise<{ stages: Stage[]; c
       ...(deps.sceneCamera ? { sceneCamera: deps.sceneCamera } : {}),
     }),
   ];
+  if (deps.config.faces.enabled) {
+    stages.push(
+      await createFacesStage({
+        db: deps.db,
+        dataDir: deps.config.device.dataDir,
+        sessionId: deps.sessionId,
+        config: deps.config.faces,
+        models: deps.models,
+      }),
+    );
+  }
   return { stages, context };
 }
