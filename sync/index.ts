@@ -13,7 +13,12 @@ import { PhonePresence } from './presence.ts';
 import { TopicRouter } from './router.ts';
 import { OFFLINE_STATUS, type StatusProvider, StatusPublisher } from './status.ts';
 import { PATTERNS, Topics } from './topics.ts';
-import { TransferSender, type TransferStats, type TransferSyncedHook } from './transfer/sender.ts';
+import {
+  type PrepareFileHook,
+  TransferSender,
+  type TransferStats,
+  type TransferSyncedHook,
+} from './transfer/sender.ts';
 
 export type { CommandEffects } from './commands/command.ts';
 export { type SyncConfig, syncConfigSchema } from './config.ts';
@@ -31,6 +36,8 @@ export interface SyncDeps {
   readonly effects: CommandEffects;
   /** A file the phone now holds in full (e.g. mark the snippet synced, which makes it evictable). */
   readonly onTransferSynced?: TransferSyncedHook;
+  /** May replace a file before it is sent (snippets: faces of people not enrolled blurred). */
+  readonly prepareTransfer?: PrepareFileHook;
 }
 
 export interface SyncStats {
@@ -73,6 +80,7 @@ export async function startSync(deps: SyncDeps): Promise<SyncHandle> {
     ...{ db, link, topics, chunkBytes: config.chunkBytes, config: config.transfer },
     ...{ pollMs: config.outbox.pollMs, logger: log, canSend },
     ...(deps.onTransferSynced ? { onSynced: deps.onTransferSynced } : {}),
+    ...(deps.prepareTransfer ? { prepareFile: deps.prepareTransfer } : {}),
   });
   const outbox = new Outbox(db);
   const transfers = new TransferRepository(db);

@@ -48,6 +48,8 @@ interface Live {
 export class FaceTracker {
   private live: Live[] = [];
   private nextId = 1;
+  /** The track id each detection of the last `update` went to, in detection order. */
+  assigned: number[] = [];
 
   constructor(private readonly o: TrackerOptions) {}
 
@@ -68,11 +70,11 @@ export class FaceTracker {
     }
     pairs.sort((a, b) => b.score - a.score);
     const usedTracks = new Set<Live>();
-    const usedDetections = new Set<number>();
+    const usedDetections = new Map<number, number>(); // detection → track id
     for (const p of pairs) {
       if (usedTracks.has(p.t) || usedDetections.has(p.d)) continue;
       usedTracks.add(p.t);
-      usedDetections.add(p.d);
+      usedDetections.set(p.d, p.t.id);
       this.extend(p.t, tNs, detections[p.d] as Detection);
     }
     const ended: FaceTrack[] = [];
@@ -83,9 +85,13 @@ export class FaceTracker {
       ended.push(this.close(t));
       return false;
     });
-    for (const [d, det] of detections.entries()) {
-      if (!usedDetections.has(d)) this.live.push(this.start(tNs, det));
-    }
+    this.assigned = detections.map((det, d) => {
+      const owner = usedDetections.get(d);
+      if (owner !== undefined) return owner;
+      const t = this.start(tNs, det);
+      this.live.push(t);
+      return t.id;
+    });
     return ended;
   }
 
