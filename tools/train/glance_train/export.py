@@ -154,6 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.checkpoint.exists():
         print(f"glance export: checkpoint {args.checkpoint} does not exist", file=sys.stderr)
         return 2
+    if torch.load(args.checkpoint).get("task") == "face-track":  # its own two-input export
+        from glance_train.faces.export import main as face_track_export
+
+        return face_track_export(argv if argv is not None else sys.argv[1:])
     try:
         manifest = export_checkpoint(args.checkpoint, args.out, args.version, args.golden, not args.no_parity)
     except ExportError as error:
