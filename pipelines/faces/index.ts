@@ -2,7 +2,6 @@
  * Faces: detect → track → embed → cluster → people. `createFacesStage` builds the scene stage from the config
  * and the model registry; the parts are in the files beside this one.
  */
-import type { Stage } from '../../device/pipeline.ts';
 import type { ModelRegistry } from '../../models/registry.ts';
 import type { Db } from '../../storage/db.ts';
 import type { FacesConfig } from './config.ts';
@@ -39,7 +38,7 @@ export function faceModelFacts(
 }
 
 /** Loads the face-track model, then builds the stage whose finished tracks go into face memory. */
-export async function createFacesStage(deps: FacesDeps): Promise<Stage & { readonly memory: FaceMemory }> {
+export async function createFacesStage(deps: FacesDeps): Promise<FacesStage & { readonly memory: FaceMemory }> {
   const registry = await deps.models();
   const [outcome] = await registry.start([deps.config.model]);
   if (outcome && !outcome.ok) throw new Error(`face model ${outcome.model}: ${outcome.stage}: ${outcome.reason}`);
