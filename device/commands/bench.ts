@@ -13,6 +13,7 @@ const GROUPS: Record<string, () => Metric[] | Promise<Metric[]>> = {
   // (`cd tools/train && python3 -m reports.toolchain`) and read here.
   toolchain: () => readToolchainReport(),
   sync: async () => (await import('../../sync/bench.ts')).benchSync(),
+  faces: async () => (await import('../../tools/bench/faces.ts')).benchFaces(),
 };
 
 function readToolchainReport(): Metric[] {
