@@ -46,15 +46,15 @@ describe('blurFacesInVideo', () => {
     const dir = tmp('glance-blur-');
     const src = join(dir, 'snippet.mp4');
     const dst = join(dir, 'snippet.blurred.mp4');
-    megamindSnippet(src, 40);
+    megamindSnippet(src, 24);
     const before = countFaces(src);
-    expect(before).toBeGreaterThan(20); // the snippet really shows faces
+    expect(before).toBeGreaterThan(10); // the snippet really shows faces
     const detectors = privacyDetectors();
     const report = await blurFacesInVideo(src, dst, { detectors });
-    expect(report.frames).toBe(40);
+    expect(report.frames).toBe(24);
     expect(report.tracks).toBeGreaterThanOrEqual(1);
     expect(countFaces(dst)).toBe(0);
-  }, 120_000);
+  }, 300_000);
 
   it('keeps the faces of enrolled people', async () => {
     const dir = tmp('glance-blur-');
@@ -66,5 +66,5 @@ describe('blurFacesInVideo', () => {
     expect(report.facesBlurred).toBe(0);
     expect(report.tracksKept).toBe(report.tracks);
     expect(countFaces(dst)).toBeGreaterThan(0);
-  }, 120_000);
+  }, 300_000);
 });
