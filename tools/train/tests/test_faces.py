@@ -76,3 +76,17 @@ def test_track_embedding_beats_average_pooled_frames_on_held_out_tracks() -> Non
     print(scores)
     assert scores["track"][0] > scores["pooled"][0]
     assert scores["track"][1] > scores["pooled"][1]
+
+
+def test_a_tiny_run_trains_evaluates_and_records(tmp_path: Path) -> None:
+    """The whole `glance train face-track` path on a sliver of data: metrics, curves and a checkpoint."""
+    from glance_train.faces.train import main
+
+    argv = ["face-track", "--no-export", "--out", str(tmp_path), "--set", "train.epochs=1"]
+    for key, value in (("train.steps_per_epoch", 1), ("data.train.videos", 4), ("data.val.videos", 2),
+                       ("data.test.videos", 2), ("data.real_videos", "[]")):
+        argv += ["--set", f"{key}={value}"]
+    assert main(argv) == 0
+    ckpt = torch.load(tmp_path / "best.pt")
+    assert ckpt["task"] == "face-track" and 0 <= ckpt["held_out"]["test"]["test_nmi"] <= 1
+    assert (tmp_path / "metrics.json").exists() and (tmp_path / "curves.png").exists()

@@ -87,14 +87,17 @@ def half_track_nmi(model: FaceTrackNet, data: TrackSet) -> float:
     return nmi(np.array(labels), agglomerate(embed(model, sub), n_clusters=len(set(labels))))
 
 
-def step_loss(model: FaceTrackNet, batch: tuple[torch.Tensor, ...], cfg: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
+def step_loss(
+    model: FaceTrackNet, batch: tuple[torch.Tensor, ...], cfg: dict[str, Any]
+) -> tuple[torch.Tensor, dict[str, float]]:
     x1, m1, x2, m2, vids = batch
     tc, mc = cfg["train"], cfg["metric"]
     n, t = m1.shape
     f1 = model.frame_features(x1)
     h1 = model.representation_from(f1, m1)
     h2 = model.representation(x2, m2)
-    z1, z2 = torch.nn.functional.normalize(model.metric(h1), dim=-1), torch.nn.functional.normalize(model.metric(h2), dim=-1)
+    z1 = torch.nn.functional.normalize(model.metric(h1), dim=-1)
+    z2 = torch.nn.functional.normalize(model.metric(h2), dim=-1)
     track_l = vc_contrastive(z1, z2, vids, tc["temperature"])
     # frame level: the first view's real frames, labelled by track and video
     keep = m1.reshape(-1) > 0
@@ -132,7 +135,8 @@ def fit(model: FaceTrackNet, train: TrackSet, val: TrackSet, cfg: dict[str, Any]
             sched.step()
             losses.append(float(loss))
             bar.set_postfix(loss=f"{float(loss):.3f}", **{k: f"{v:.3f}" for k, v in parts.items()})
-        row = {"epoch": epoch, "train_loss": float(np.mean(losses)), **clustering_scores(embed(model, val), val.labels, "val", None)}
+        scores = clustering_scores(embed(model, val), val.labels, "val", None)
+        row = {"epoch": epoch, "train_loss": float(np.mean(losses)), **scores}
         history.append(row)
         print(json.dumps(row), file=sys.stderr)
         if row["val_nmi"] > best:
@@ -190,9 +194,16 @@ def run(cfg: dict[str, Any], out: Path, cache_dir: Path | None) -> dict[str, Any
     dataset = {
         "name": "face-tracks",
         "synthetic": True,
-        "real": {"videos": d.get("real_videos", []), "tracks": len(real), "frames": int(sum(len(c) for c in real.crops)),
-                 "fingerprint": real.fingerprint(), "labels": "none (self-supervised; evaluated by half-track NMI)"},
-        "synthetic_identities": {k: {**d[k], "tracks": n} for k, n in (("train", len(train_syn)), ("val", len(val)), ("test", len(test)))},
+        "real": {
+            "videos": d.get("real_videos", []),
+            "tracks": len(real),
+            "frames": int(sum(len(c) for c in real.crops)),
+            "fingerprint": real.fingerprint(),
+            "labels": "none (self-supervised; evaluated by half-track NMI)",
+        },
+        "synthetic_identities": {
+            k: {**d[k], "tracks": n} for k, n in (("train", len(train_syn)), ("val", len(val)), ("test", len(test)))
+        },
         "fingerprint": train.fingerprint(),
     }
     record = {
@@ -205,9 +216,18 @@ def run(cfg: dict[str, Any], out: Path, cache_dir: Path | None) -> dict[str, Any
     write_metrics(out / "metrics.json", record)
     plot(result["history"], out / "curves.png")
     torch.save(
-        {"schema": CHECKPOINT_SCHEMA, "task": "face-track", "model": "face-track", "model_config": mcfg.to_dict(),
-         "experiment": cfg, "state_dict": model.state_dict(), "held_out": record, "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-         "torch_version": torch.__version__, "golden_tracks": [c[:mcfg.seq_len] for c in test.crops[:3]]},
+        {
+            "schema": CHECKPOINT_SCHEMA,
+            "task": "face-track",
+            "model": "face-track",
+            "model_config": mcfg.to_dict(),
+            "experiment": cfg,
+            "state_dict": model.state_dict(),
+            "held_out": record,
+            "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "torch_version": torch.__version__,
+            "golden_tracks": [c[: mcfg.seq_len] for c in test.crops[:3]],
+        },
         out / "best.pt",
     )
     return record
