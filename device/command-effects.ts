@@ -2,6 +2,8 @@ import { ModelRejectedError } from '../models/errors.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 import { LabelAnswerRejected, type LabelService } from '../pipelines/labels/label-service.ts';
 import type { CaptureState } from '../pipelines/snippets/capture-state.ts';
+import type { Db } from '../storage/db.ts';
+import { FaceRepository, type PersonRow } from '../storage/faces.ts';
 import { type CommandEffects, InvalidRequestError, type OtaInstaller } from '../sync/index.ts';
 
 /**
@@ -17,10 +19,20 @@ export interface EffectDeps {
   readonly sessionId: string;
   /** The active-learning label queue; undefined when `labels.enabled` is false. */
   readonly labels?: LabelService | undefined;
+  /** People live in the database, their crops under the data directory. */
+  readonly db: Db;
+  readonly dataDir: string;
 }
 
+const view = (p: PersonRow) => ({ id: p.id, name: p.name, enrolled: p.enrolled, tracks: p.tracks });
+
 export function commandEffects(deps: EffectDeps): CommandEffects {
+  const people = new FaceRepository(deps.db, deps.dataDir);
   return {
+    namePerson: ({ personId, name, enrolled }) => view(people.name(personId, name, enrolled)),
+    mergePeople: ({ into, from }) => view(people.merge(into, from)),
+    splitPerson: ({ personId, faceIds }) => view(people.split(personId, faceIds)),
+    forgetPerson: ({ personId }) => people.forget(personId),
     pause: () => deps.capture.pause(),
     resume: () => deps.capture.resume(),
     calibrate: () => {

@@ -6,6 +6,7 @@ import { eyeTrackingConfigSchema } from '../calibration/config.ts';
 import { modelsConfigSchema } from '../models/config.ts';
 import { attentionConfigSchema } from '../pipelines/attention/config.ts';
 import { emotionConfigSchema } from '../pipelines/emotion/config.ts';
+import { facesConfigSchema } from '../pipelines/faces/config.ts';
 import { labelsConfigSchema } from '../pipelines/labels/config.ts';
 import { snippetsConfigSchema } from '../pipelines/snippets/config.ts';
 import { syncConfigSchema } from '../sync/config.ts';
@@ -87,6 +88,9 @@ export const configSchema = z.strictObject({
   attention: attentionConfigSchema.describe('MemX attention (TVA) on the scene stream: what the wearer attends to'),
   snippets: snippetsConfigSchema.describe('compact clips of attended moments, pre/post capture, disk budget'),
   emotion: emotionConfigSchema.prefault({}).describe("EMOShip: the wearer's emotion episodes and what caused them"),
+  faces: facesConfigSchema
+    .prefault({})
+    .describe('face tracks, the people they belong to, and face blurring in snippets'),
   sync: z
     .union([z.literal(false), syncConfigSchema])
     .prefault({})

@@ -26,6 +26,7 @@ import type { Logger } from './logger.ts';
 import { MetricsRegistry } from './metrics.ts';
 import { FramePairer } from './pairing.ts';
 import { FramePipeline } from './pipeline.ts';
+import { snippetBlurHook } from './privacy.ts';
 import { telemetryRowOf } from './serial/telemetry-sink.ts';
 import { buildStages } from './stages.ts';
 import type { RunSummary } from './summary.ts';
@@ -176,7 +177,19 @@ export class Daemon {
           recalibrate: this.recalibrate,
           sessionId: this.sessionId,
           labels,
+          db,
+          dataDir: config.device.dataDir,
         }),
+        ...optional(
+          'prepareTransfer',
+          snippetBlurHook({
+            config: config.faces,
+            db,
+            dataDir: config.device.dataDir,
+            models: () => this.openModels(),
+            logger,
+          }),
+        ),
         onTransferSynced: (t) => {
           if (t.kind === 'snippet') snippets.markSynced(t.recordId);
         },
@@ -384,4 +397,9 @@ export class Daemon {
     const stop = await start();
     this.steps.push({ name, stop });
   }
+}
+
+/** `{ [key]: value }` when value is defined, `{}` otherwise (exactOptionalPropertyTypes). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
 }

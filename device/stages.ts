@@ -1,6 +1,7 @@
 import { createEyeTrackingStages, type SceneIntrinsics } from '../calibration/index.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 import { createEmotionStages, type SegmentationView } from '../pipelines/emotion/index.ts';
+import { createFacesStage } from '../pipelines/faces/index.ts';
 import type { CaptureState } from '../pipelines/snippets/capture-state.ts';
 import { retentionPolicyOf } from '../pipelines/snippets/config.ts';
 import { type MomentEvent, SnippetRecorder } from '../pipelines/snippets/recorder.ts';
@@ -102,6 +103,17 @@ export async function buildStages(deps: StageDeps): Promise<{ stages: Stage[]; c
       context,
     })),
   );
+  if (deps.config.faces.enabled) {
+    stages.push(
+      await createFacesStage({
+        db: deps.db,
+        dataDir: deps.config.device.dataDir,
+        sessionId: deps.sessionId,
+        config: deps.config.faces,
+        models: deps.models,
+      }),
+    );
+  }
   // Last: it records what the stages before it decided (their moments) and the frame as it was.
   if (deps.config.snippets.enabled) stages.push(snippetStage(deps, context));
   return { stages, context };

@@ -51,7 +51,7 @@ export class TransferRepository {
   private readonly failed;
   private readonly countByState;
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.insert = db.prepare(
       `INSERT INTO transfers (id, kind, record_id, path, size, sha256, created_ms, updated_ms)
        VALUES (@id, @kind, @recordId, @path, @size, @sha256, @nowMs, @nowMs)`,
@@ -112,6 +112,22 @@ export class TransferRepository {
 
   markFailed(id: string, error: string, nowMs = Date.now()): boolean {
     return this.failed.run(error, nowMs, id).changes === 1;
+  }
+
+  /**
+   * Points a transfer at a replacement file (a privacy-filtered copy) before any of it has been sent: the phone
+   * then receives, and confirms the sha256 of, the replacement. Refused once a chunk is out.
+   */
+  replaceFile(id: string, file: { path: string; size: number; sha256: string }, nowMs = Date.now()): boolean {
+    if (!/^[0-9a-f]{64}$/.test(file.sha256)) throw new Error('sha256 must be 64 lowercase hex digits');
+    return (
+      this.db
+        .prepare(
+          `UPDATE transfers SET path = ?, size = ?, sha256 = ?, updated_ms = ?
+           WHERE id = ? AND state IN ('pending', 'sending') AND next_chunk = 0 AND acked_chunks = 0`,
+        )
+        .run(file.path, file.size, file.sha256, nowMs, id).changes === 1
+    );
   }
 
   counts(): Record<TransferState, number> {

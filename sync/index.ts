@@ -14,7 +14,12 @@ import { PhonePresence } from './presence.ts';
 import { TopicRouter } from './router.ts';
 import { OFFLINE_STATUS, type StatusProvider, StatusPublisher } from './status.ts';
 import { PATTERNS, Topics } from './topics.ts';
-import { TransferSender, type TransferStats, type TransferSyncedHook } from './transfer/sender.ts';
+import {
+  type PrepareFileHook,
+  TransferSender,
+  type TransferStats,
+  type TransferSyncedHook,
+} from './transfer/sender.ts';
 
 export type { CommandEffects, LabelAnswer } from './commands/command.ts';
 export { InvalidRequestError } from './commands/command.ts';
@@ -39,6 +44,8 @@ export interface SyncDeps {
    * model is installed (through the registry). Without it, OTA manifests are answered with a refusal.
    */
   readonly ota?: { readonly dir: string; readonly install: OtaInstaller };
+  /** May replace a file before it is sent (snippets: faces of people not enrolled blurred). */
+  readonly prepareTransfer?: PrepareFileHook;
 }
 
 export interface SyncStats {
@@ -82,6 +89,7 @@ export async function startSync(deps: SyncDeps): Promise<SyncHandle> {
     ...{ db, link, topics, chunkBytes: config.chunkBytes, config: config.transfer },
     ...{ pollMs: config.outbox.pollMs, logger: log, canSend },
     ...(deps.onTransferSynced ? { onSynced: deps.onTransferSynced } : {}),
+    ...(deps.prepareTransfer ? { prepareFile: deps.prepareTransfer } : {}),
   });
   const outbox = new Outbox(db);
   const transfers = new TransferRepository(db);

@@ -16,6 +16,7 @@ const GROUPS: Record<string, () => Metric[] | Promise<Metric[]>> = {
   sync: async () => (await import('../../sync/bench.ts')).benchSync(),
   schedulers: async () => (await import('../../tools/bench/schedulers.ts')).benchSchedulers(),
   emotion: async () => (await import('../../tools/bench/emotion.ts')).benchEmotion(),
+  faces: async () => (await import('../../tools/bench/faces.ts')).benchFaces(),
 };
 
 function readToolchainReport(): Metric[] {

@@ -125,4 +125,8 @@ const refuseAll = {
   label: refused,
   installModel: refused,
   rollbackModel: refused,
+  namePerson: refused,
+  mergePeople: refused,
+  splitPerson: refused,
+  forgetPerson: refused,
 };

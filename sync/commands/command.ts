@@ -8,6 +8,18 @@ export interface CommandEffects {
   label(request: LabelAnswer): unknown;
   installModel(request: ModelRef & { readonly sha256?: string }): ModelInstalled | Promise<ModelInstalled>;
   rollbackModel(request: { readonly name: string }): ModelRef | Promise<ModelRef>;
+  namePerson(request: { readonly personId: string; readonly name: string; readonly enrolled: boolean }): PersonView;
+  mergePeople(request: { readonly into: string; readonly from: readonly string[] }): PersonView;
+  splitPerson(request: { readonly personId: string; readonly faceIds: readonly string[] }): PersonView;
+  forgetPerson(request: { readonly personId: string }): { readonly faces: number; readonly files: number };
+}
+
+/** A person as a people command replies with it. */
+export interface PersonView {
+  readonly id: string;
+  readonly name: string | null;
+  readonly enrolled: boolean;
+  readonly tracks: number;
 }
 
 export interface CalibrationStarted {

@@ -4,9 +4,13 @@ import { label } from './label.ts';
 import { modelsInstall } from './models-install.ts';
 import { modelsRollback } from './models-rollback.ts';
 import { pause } from './pause.ts';
+import { peopleForget, peopleMerge, peopleName, peopleSplit } from './people.ts';
 import { resume } from './resume.ts';
 
 /** Every command the device answers, by its name under cmd/. One file per command. */
 export const COMMANDS: ReadonlyMap<string, Command> = new Map(
-  [pause, resume, calibrate, label, modelsInstall, modelsRollback].map((c) => [c.name, c]),
+  [
+    ...[pause, resume, calibrate, label, modelsInstall, modelsRollback],
+    ...[peopleName, peopleMerge, peopleSplit, peopleForget],
+  ].map((c) => [c.name, c]),
 );

@@ -25,7 +25,19 @@ export interface TransferSenderOptions {
   /** Connected, and a phone is listening. */
   readonly canSend: () => boolean;
   readonly onSynced?: TransferSyncedHook;
+  /** Runs before a transfer's first chunk; may replace its file (face blurring writes a blurred copy). */
+  readonly prepareFile?: PrepareFileHook;
 }
+
+/**
+ * Given a transfer about to start from chunk 0, returns a replacement file to send instead, or undefined to send
+ * the registered one. A hook that throws fails the transfer: a snippet that could not be filtered is not sent.
+ */
+export type PrepareFileHook = (transfer: {
+  readonly kind: string;
+  readonly recordId: string;
+  readonly path: string;
+}) => Promise<{ readonly path: string; readonly size: number; readonly sha256: string } | undefined>;
 
 /**
  * Runs inside the transaction that marks a transfer synced, so whatever it records (a snippet's own sync state,
@@ -149,6 +161,10 @@ export class TransferSender {
   }
 
   private async send(registered: TransferRow): Promise<void> {
+    if (this.o.prepareFile && registered.nextChunk === 0 && registered.ackedChunks === 0) {
+      const replacement = await this.o.prepareFile(registered);
+      if (replacement) this.repo.replaceFile(registered.id, replacement);
+    }
     const row = this.repo.begin(registered.id, this.o.chunkBytes) as TransferRow;
     const chunkBytes = row.chunkBytes as number;
     const problem = await this.checkFile(row);

@@ -68,6 +68,8 @@ describe('the device label queue over MQTT', () => {
       models: () => Promise.reject(new Error('no models in this test')),
       recalibrate: undefined,
       sessionId: 's1',
+      db,
+      dataDir: dir,
       labels: service,
     });
     sync = await startSync({

@@ -102,6 +102,18 @@ describe.skipIf(!existsSync(CHROMIUM))('companion page (skipped: /usr/bin/chromi
         },
         installModel: () => ({ activated: false, reason: 'not in this test' }),
         rollbackModel: (r) => ({ name: r.name, version: '0' }),
+        namePerson: () => {
+          throw new Error('not in this test');
+        },
+        mergePeople: () => {
+          throw new Error('not in this test');
+        },
+        splitPerson: () => {
+          throw new Error('not in this test');
+        },
+        forgetPerson: () => {
+          throw new Error('not in this test');
+        },
       },
     });
     server = await startCompanionServer({

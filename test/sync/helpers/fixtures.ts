@@ -76,6 +76,22 @@ export function recordingEffects(): { effects: CommandEffects; calls: string[] }
       calls.push(`rollback:${r.name}`);
       return { name: r.name, version: '1.0.0' };
     },
+    namePerson: (r) => {
+      calls.push(`name:${r.personId}=${r.name}`);
+      return { id: r.personId, name: r.name, enrolled: r.enrolled, tracks: 1 };
+    },
+    mergePeople: (r) => {
+      calls.push(`merge:${r.from.join(',')}->${r.into}`);
+      return { id: r.into, name: null, enrolled: false, tracks: 2 };
+    },
+    splitPerson: (r) => {
+      calls.push(`split:${r.personId}:${r.faceIds.join(',')}`);
+      return { id: 'p-new', name: null, enrolled: false, tracks: r.faceIds.length };
+    },
+    forgetPerson: (r) => {
+      calls.push(`forget:${r.personId}`);
+      return { faces: 0, files: 0 };
+    },
   };
   return { effects, calls };
 }

@@ -159,6 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.checkpoint.exists():
         print(f"glance export: checkpoint {args.checkpoint} does not exist", file=sys.stderr)
         return 2
+    if torch.load(args.checkpoint).get("task") == "face-track":  # its own two-input export
+        from glance_train.faces.export import main as face_track_export
+
+        return face_track_export(argv if argv is not None else sys.argv[1:])
     try:
         if load_checkpoint(args.checkpoint).get("model") == "tva":  # two inputs: glance_train.tva.export
             from glance_train.tva.export import export_checkpoint as export_tva

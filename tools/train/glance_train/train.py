@@ -125,7 +125,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+# Experiments with their own top-down script (data and loop unlike the eye tasks'), by experiment name.
+OWN_SCRIPTS = {"face-track": "glance_train.faces.train"}
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in OWN_SCRIPTS:
+        import importlib
+
+        return int(importlib.import_module(OWN_SCRIPTS[argv[0]]).main(argv))
     args = parse_args(argv)
     try:
         overrides = list(args.set) + ([f"train.world_size={args.world_size}"] if args.world_size else [])

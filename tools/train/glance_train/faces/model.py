@@ -1,0 +1,114 @@
+"""The track-embedding transformer (VC-TRSF, papers.md §6), in the paper's order: frame encoder, transformer
+blocks over the frames of a track, the track representation, then the metric head (papers.md §7).
+
+    crops [B, T, S, S] (grey, 0..1) + mask [B, T] (1 = a frame, 0 = padding) → embedding [B, D], L2-normalised
+
+The frame encoder alone, with its own small head, gives per-frame embeddings: their average over a track is the
+baseline the paper compares against (average-pooled frame features).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass(frozen=True)
+class FaceTrackConfig:
+    input_size: int = 32
+    seq_len: int = 16
+    width: int = 64
+    depth: int = 2
+    heads: int = 4
+    embed_dim: int = 64
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+class FrameEncoder(nn.Module):
+    """A small CNN: one grey crop → a ``width``-d feature."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        chans = [1, 16, 32, 64]
+        layers: list[nn.Module] = []
+        for a, b in zip(chans, chans[1:]):
+            layers += [nn.Conv2d(a, b, 3, stride=2, padding=1), nn.BatchNorm2d(b), nn.ReLU(inplace=True)]
+        layers += [nn.Conv2d(64, width, 3, padding=1), nn.ReLU(inplace=True)]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).mean(dim=(2, 3))
+
+
+class Block(nn.Module):
+    """Pre-norm self-attention + MLP; padded frames are masked out of every attention row."""
+
+    def __init__(self, width: int, heads: int) -> None:
+        super().__init__()
+        self.heads = heads
+        self.ln1, self.ln2 = nn.LayerNorm(width), nn.LayerNorm(width)
+        self.qkv = nn.Linear(width, 3 * width)
+        self.proj = nn.Linear(width, width)
+        self.mlp = nn.Sequential(nn.Linear(width, 2 * width), nn.GELU(), nn.Linear(2 * width, width))
+
+    def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        b, t, c = x.shape
+        q, k, v = self.qkv(self.ln1(x)).split(c, dim=2)
+        shape = (b, t, self.heads, c // self.heads)
+        q, k, v = (z.reshape(shape).transpose(1, 2) for z in (q, k, v))
+        att = (q @ k.transpose(-2, -1)) * (1.0 / (c // self.heads) ** 0.5) + bias
+        y = (att.softmax(dim=-1) @ v).transpose(1, 2).reshape(b, t, c)
+        x = x + self.proj(y)
+        return x + self.mlp(self.ln2(x))
+
+
+class FaceTrackNet(nn.Module):
+    def __init__(self, cfg: FaceTrackConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        w = cfg.width
+        self.frames = FrameEncoder(w)
+        self.frame_head = nn.Linear(w, cfg.embed_dim)
+        self.cls = nn.Parameter(torch.zeros(1, 1, w))
+        self.pos = nn.Parameter(torch.randn(1, cfg.seq_len + 1, w) * 0.02)
+        self.blocks = nn.ModuleList([Block(w, cfg.heads) for _ in range(cfg.depth)])
+        self.ln = nn.LayerNorm(w)
+        self.metric = nn.Linear(w, cfg.embed_dim, bias=False)
+        """L of the learnt metric M = LᵀL (PSD by construction) on the track representation h."""
+
+    def frame_features(self, crops: torch.Tensor) -> torch.Tensor:
+        b, t, s, _ = crops.shape
+        return self.frames(crops.reshape(b * t, 1, s, s)).reshape(b, t, -1)
+
+    def frame_embeddings(self, crops: torch.Tensor) -> torch.Tensor:
+        """Per-frame embeddings [B, T, D], L2-normalised: the average-pooling baseline's input."""
+        return F.normalize(self.frame_head(self.frame_features(crops)), dim=-1)
+
+    def representation(self, crops: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """h: the track representation after the blocks, L2-normalised, before the metric head."""
+        return self.representation_from(self.frame_features(crops), mask)
+
+    def representation_from(self, feats: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        b = feats.shape[0]
+        x = torch.cat([self.cls.expand(b, -1, -1), feats], dim=1) + self.pos
+        keep = torch.cat([torch.ones_like(mask[:, :1]), mask], dim=1)
+        bias = ((1.0 - keep) * -1e4)[:, None, None, :]
+        for block in self.blocks:
+            x = block(x, bias)
+        # the CLS token plus the masked mean of the frame tokens: attention refines an average, it need not rebuild it
+        mean = (x[:, 1:] * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1)
+        return F.normalize(self.ln(x[:, 0] + mean), dim=-1)
+
+    def forward(self, crops: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.metric(self.representation(crops, mask)), dim=-1)
+
+
+def pooled_frame_embedding(model: FaceTrackNet, crops: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The baseline: the mean of a track's frame embeddings over its real frames, L2-normalised."""
+    f = model.frame_embeddings(crops) * mask[..., None]
+    return F.normalize(f.sum(1) / mask.sum(1, keepdim=True).clamp(min=1), dim=-1)

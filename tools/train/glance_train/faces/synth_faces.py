@@ -1,0 +1,146 @@
+"""Synthetic face identities: parametric grey faces whose identity (head shape, hair, eyes, brows, nose, mouth,
+glasses, beard) is fixed per person and whose appearance varies per frame (pose, scale, expression, blur, noise)
+and per video (lighting, background, camera gain) — what real tracks lack in number here.
+
+Video-level conditions are shared by every track of a video, so a track embedding trained the
+video-centralised way (other tracks of the same video are the negatives) cannot separate tracks by scene alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+SIDE = 64
+
+
+@dataclass(frozen=True)
+class Identity:
+    head_w: float
+    head_h: float
+    skin: float
+    hair: float
+    hairline: float
+    hair_volume: float
+    eye_gap: float
+    eye_y: float
+    eye_size: float
+    brow: float
+    brow_tilt: float
+    nose_len: float
+    nose_w: float
+    mouth_w: float
+    mouth_y: float
+    lips: float
+    glasses: bool
+    beard: float
+
+
+def random_identity(rng: np.random.Generator) -> Identity:
+    u = rng.uniform
+    return Identity(
+        head_w=u(0.30, 0.40), head_h=u(0.40, 0.50), skin=u(90, 210), hair=u(10, 120), hairline=u(0.05, 0.25),
+        hair_volume=u(0.0, 0.12), eye_gap=u(0.12, 0.2), eye_y=u(-0.08, 0.04), eye_size=u(0.03, 0.06),
+        brow=u(0.0, 1.0), brow_tilt=u(-0.3, 0.3), nose_len=u(0.08, 0.18), nose_w=u(0.03, 0.08),
+        mouth_w=u(0.08, 0.18), mouth_y=u(0.18, 0.28), lips=u(0.2, 1.0), glasses=bool(rng.random() < 0.25),
+        beard=float(rng.random() < 0.25) * u(0.3, 1.0),
+    )
+
+
+@dataclass(frozen=True)
+class Scene:
+    """Video-level conditions: shared by every track of a video."""
+
+    light_dir: float
+    light_gain: float
+    contrast: float
+    background: float
+    texture_seed: int
+    noise: float
+
+
+def random_scene(rng: np.random.Generator) -> Scene:
+    return Scene(
+        light_dir=rng.uniform(-1, 1), light_gain=rng.uniform(0.0, 0.6), contrast=rng.uniform(0.6, 1.2),
+        background=rng.uniform(30, 220), texture_seed=int(rng.integers(1 << 30)), noise=rng.uniform(2, 10),
+    )
+
+
+def _pt(cx: float, cy: float, x: float, y: float, s: float) -> tuple[int, int]:
+    return int(round((cx + x * s) * 16)), int(round((cy + y * s) * 16))
+
+
+def render(idt: Identity, scene: Scene, yaw: float, pitch: float, scale: float, dx: float, dy: float,
+           roll: float, mouth_open: float, blink: bool, blur: float, rng: np.random.Generator) -> np.ndarray:
+    """One 64x64 grey frame of ``idt``; coordinates are fractions of the side, drawn at 16x subpixel precision."""
+    tex = np.random.default_rng(scene.texture_seed).normal(0, 25, (8, 8)).astype(np.float32)
+    img = scene.background + cv2.resize(tex, (SIDE, SIDE), interpolation=cv2.INTER_CUBIC)
+    s = SIDE * scale
+    cx, cy = SIDE / 2 + dx * SIDE, SIDE / 2 + dy * SIDE
+    shift = 0.08 * yaw  # features slide towards the turned side; the far half narrows
+    sh = 4  # cv2 shift bits
+    head = (_pt(cx, cy, 0, 0, s), (int(idt.head_w * s * 16 * (1 - 0.15 * abs(yaw))), int(idt.head_h * s * 16)))
+    cv2.ellipse(img, head[0], head[1], 0, 0, 360, idt.hair, -1, cv2.LINE_AA, sh)  # hair behind the head
+    hair_top = _pt(cx, cy, 0, -idt.hair_volume, s)
+    cv2.ellipse(img, hair_top, (head[1][0] + int(idt.hair_volume * s * 16), head[1][1]), 0, 180, 360, idt.hair, -1,
+                cv2.LINE_AA, sh)
+    face_c = _pt(cx, cy, shift * 0.3, idt.hairline * 0.5, s)
+    face_ax = (head[1][0] - int(0.02 * s * 16), int((idt.head_h - idt.hairline * 0.5) * s * 16))
+    cv2.ellipse(img, face_c, face_ax, 0, 0, 360, idt.skin, -1, cv2.LINE_AA, sh)
+    if idt.beard > 0:
+        cv2.ellipse(img, _pt(cx, cy, shift, idt.mouth_y + 0.05, s), (int(idt.mouth_w * 1.3 * s * 16),
+                    int(0.12 * s * 16)), 0, 0, 180, idt.skin * (1 - 0.6 * idt.beard), -1, cv2.LINE_AA, sh)
+    ey = idt.eye_y + pitch * 0.03
+    for side in (-1, 1):
+        near = 1 - 0.25 * max(0.0, side * yaw)
+        ex = side * idt.eye_gap * near + shift
+        er = int(idt.eye_size * s * 16 * near)
+        if blink:
+            cv2.line(img, _pt(cx, cy, ex - idt.eye_size, ey, s), _pt(cx, cy, ex + idt.eye_size, ey, s), 30, 1,
+                     cv2.LINE_AA, sh)
+        else:
+            cv2.ellipse(img, _pt(cx, cy, ex, ey, s), (er, int(er * 0.6)), 0, 0, 360, 235, -1, cv2.LINE_AA, sh)
+            cv2.circle(img, _pt(cx, cy, ex + 0.01 * yaw, ey, s), int(er * 0.5), 25, -1, cv2.LINE_AA, sh)
+        by = ey - idt.eye_size - 0.03
+        cv2.line(img, _pt(cx, cy, ex - idt.eye_size * 1.3, by + side * idt.brow_tilt * 0.03, s),
+                 _pt(cx, cy, ex + idt.eye_size * 1.3, by - side * idt.brow_tilt * 0.03, s),
+                 idt.hair, 1 + int(idt.brow * 2), cv2.LINE_AA, sh)
+        if idt.glasses:
+            cv2.circle(img, _pt(cx, cy, ex, ey, s), int(er * 1.9), 20, 1, cv2.LINE_AA, sh)
+    nose_tip = _pt(cx, cy, shift * 1.5, ey + idt.nose_len, s)
+    pts = np.array([_pt(cx, cy, shift, ey + 0.02, s), nose_tip,
+                    _pt(cx, cy, shift - idt.nose_w * 0.5, ey + idt.nose_len, s)], np.int32)
+    cv2.polylines(img, [pts], False, idt.skin * 0.6, 1, cv2.LINE_AA, sh)
+    mouth = _pt(cx, cy, shift, idt.mouth_y, s)
+    cv2.ellipse(img, mouth, (int(idt.mouth_w * s * 8), int((0.01 + 0.04 * mouth_open) * s * 16)), 0, 0, 360,
+                idt.skin * (1 - 0.5 * idt.lips), -1, cv2.LINE_AA, sh)
+    # video-level lighting: a left-right gradient, then contrast; frame-level roll, blur and sensor noise
+    ramp = np.linspace(-1, 1, SIDE, dtype=np.float32)[None, :] * scene.light_dir * scene.light_gain * 80
+    img = (img + ramp - 128) * scene.contrast + 128
+    rot = cv2.getRotationMatrix2D((SIDE / 2, SIDE / 2), roll, 1.0)
+    img = cv2.warpAffine(img, rot, (SIDE, SIDE), borderMode=cv2.BORDER_REFLECT)
+    if blur > 0.3:
+        img = cv2.GaussianBlur(img, (0, 0), blur)
+    img = img + rng.normal(0, scene.noise, img.shape)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def render_track(idt: Identity, scene: Scene, length: int, rng: np.random.Generator) -> np.ndarray:
+    """A track: pose, position and expression drift smoothly over ``length`` frames; blur and blinks come and go."""
+    yaw0, yaw1 = rng.uniform(-0.8, 0.8, 2)
+    p0, p1 = rng.uniform(-1, 1, 2)
+    s0 = rng.uniform(0.85, 1.1)
+    d = rng.uniform(-0.04, 0.04, 4)
+    out = np.empty((length, SIDE, SIDE), np.uint8)
+    talk = rng.uniform(0.2, 0.8)
+    for i in range(length):
+        a = i / max(1, length - 1)
+        out[i] = render(
+            idt, scene, yaw=yaw0 + (yaw1 - yaw0) * a, pitch=p0 + (p1 - p0) * a,
+            scale=s0 * (1 + 0.05 * np.sin(3 * a)), dx=d[0] + (d[1] - d[0]) * a, dy=d[2] + (d[3] - d[2]) * a,
+            roll=rng.normal(0, 4), mouth_open=max(0.0, np.sin(i * talk)) * 0.8, blink=bool(rng.random() < 0.06),
+            blur=max(0.0, rng.normal(0.5, 0.5)), rng=rng,
+        )
+    return out
