@@ -123,3 +123,17 @@ def test_export_passes_the_checker_with_the_contracts_names(tmp_path: Path) -> N
     assert outs == {"box": ["batch", 4], "score": ["batch", 1]}
     box, score = model(scene, gaze)
     assert float(box.min()) >= 0 and float(box.max()) <= 1 and 0 <= float(score.min()) <= float(score.max()) <= 1
+
+
+def test_appearance_augmentation_moves_gaze_and_box_together() -> None:
+    from glance_train.tva.fit import appearance
+
+    scene = torch.rand(8, 6, 96, 128)
+    gaze = torch.zeros(8, 16, 3)
+    gaze[:, 8:] = torch.tensor([0.4, 0.6, 1.0])
+    t = torch.tensor([[0.4, 0.6, 0.1, 0.1, 1.0, 1.0]] * 8)
+    appearance(scene, gaze, t, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(gaze[:, -1, 0:2], t[:, 0:2])
+    assert torch.all(gaze[:, :8] == 0)  # missing samples stay (0, 0, 0)
+    assert float(scene.min()) >= 0.0 and float(scene.max()) <= 1.0
+    assert t[:, 2].std() > 0  # sizes change with the zoom

@@ -117,11 +117,15 @@ def _job(args: tuple[int, int, SplitSpec]) -> dict[str, np.ndarray]:
     return clip_samples(*args)
 
 
-def build_split(spec: SplitSpec, jobs: int = 1) -> dict[str, np.ndarray]:
-    work = [(spec.seed, i, spec) for i in range(spec.clips)]
-    if jobs > 1:
+CHUNK = 25
+"""Clips per cache file: a larger split reuses the chunks a smaller one with the same seed rendered."""
+
+
+def build_split(spec: SplitSpec, jobs: int = 1, first: int = 0, count: int | None = None) -> dict[str, np.ndarray]:
+    work = [(spec.seed, i, spec) for i in range(first, first + (spec.clips if count is None else count))]
+    if jobs > 1 and len(work) > 1:
         with get_context("fork").Pool(jobs) as pool:
-            parts = pool.map(_job, work, chunksize=4)
+            parts = pool.map(_job, work, chunksize=2)
     else:
         parts = [_job(w) for w in work]
     return {k: np.concatenate([p[k] for p in parts]) for k in ARRAYS}
@@ -135,8 +139,8 @@ def fingerprint(arrays: dict[str, np.ndarray]) -> str:
     return "sha256:" + h.hexdigest()
 
 
-def _cache_key(spec: SplitSpec) -> str:
-    h = hashlib.sha256(json.dumps(spec.to_dict(), sort_keys=True).encode())
+def _cache_key(spec: SplitSpec, chunk: int) -> str:
+    h = hashlib.sha256(json.dumps({**spec.to_dict(), "clips": None, "chunk": chunk}, sort_keys=True).encode())
     for mod in _SOURCES:
         h.update(inspect.getsource(mod).encode())
     h.update(inspect.getsource(clip_samples).encode())
@@ -144,15 +148,20 @@ def _cache_key(spec: SplitSpec) -> str:
 
 
 def load_split(spec: SplitSpec, cache_dir: Path | None, jobs: int = 1) -> dict[str, np.ndarray]:
-    """The split's arrays, from the cache when the same config and generators made them before."""
-    path = cache_dir / f"tva-{_cache_key(spec)}.npz" if cache_dir else None
-    if path and path.exists():
-        with np.load(path) as z:
-            return {k: z[k] for k in ARRAYS}
-    arrays = build_split(spec, jobs)
-    if path:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, **arrays)
-        tmp.replace(path)
-    return arrays
+    """The split's arrays, chunk by chunk from the cache when the same config and generators made them before."""
+    parts = []
+    for c, first in enumerate(range(0, spec.clips, CHUNK)):
+        count = min(CHUNK, spec.clips - first)
+        path = cache_dir / f"tva-{_cache_key(spec, c)}.npz" if cache_dir else None
+        if path and count == CHUNK and path.exists():
+            with np.load(path) as z:
+                parts.append({k: z[k] for k in ARRAYS})
+            continue
+        arrays = build_split(spec, jobs, first, count)
+        if path and count == CHUNK:  # only whole chunks are cached: a partial one would shadow a whole one
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp.npz")
+            np.savez(tmp, **arrays)
+            tmp.replace(path)
+        parts.append(arrays)
+    return {k: np.concatenate([p[k] for p in parts]) for k in ARRAYS}

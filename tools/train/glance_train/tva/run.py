@@ -87,7 +87,8 @@ def train(exp: Experiment, out: Path, cache_dir: Path | None, jobs: int, quiet: 
     dataset = dataset_record(specs, splits)
     meta = {"model": exp.model, "model_config": config_dict(mcfg), "experiment": exp.to_dict(), "dataset": dataset,
             "tva_splits": {k: s.to_dict() for k, s in specs.items()}}
-    result = fit(model, splits["train"], splits["val"], exp.train, exp.seed, out, meta, quiet)
+    augment = bool(exp.data.get("augment", False))
+    result = fit(model, splits["train"], splits["val"], exp.train, exp.seed, out, meta, quiet, augment)
     ckpt = load_checkpoint(out / "best.pt")
     best = model_from_checkpoint(ckpt)
     test, base = held_out(best, splits["train"], splits["test"], real)
