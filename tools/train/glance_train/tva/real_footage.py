@@ -11,6 +11,8 @@ scene moved 3x faster than it did. Coordinates are handled in a 640x480 frame (t
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,11 +192,29 @@ def vtest_samples(tracks: Tracks, seed: int) -> dict[str, np.ndarray]:
             "episode": clip.in_episode(pick) & has, "frame": pick}
 
 
-def evaluate_vtest(model: nn.Module, eye: EyeOnly, wearers: int = 3, seed: int = 77) -> dict[str, float]:
+def cached_tracks(cache_dir: Path | None, path: Path = VTEST) -> Tracks:
+    """track_video's result, kept in the dataset cache (keyed by the video's size and the tracker's source)."""
+    if cache_dir is None:
+        return track_video(path)
+    key = hashlib.sha256(f"{path}:{path.stat().st_size}".encode() + inspect.getsource(track_video).encode())
+    file = cache_dir / f"tva-vtest-{key.hexdigest()[:20]}.npz"
+    if file.exists():
+        with np.load(file) as z:
+            return Tracks(z["boxes"], z["frames"])
+    tracks = track_video(path)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = file.with_suffix(".tmp.npz")
+    np.savez(tmp, boxes=tracks.boxes, frames=tracks.frames)
+    tmp.replace(file)
+    return tracks
+
+
+def evaluate_vtest(model: nn.Module, eye: EyeOnly, wearers: int = 3, seed: int = 77,
+                   cache_dir: Path | None = None) -> dict[str, float]:
     """``real_vtest_*`` metrics over ``wearers`` synthetic gaze scripts on the same video."""
     if not VTEST.exists():
         return {}
-    tracks = track_video()
+    tracks = cached_tracks(cache_dir)
     parts = [vtest_samples(tracks, seed + i) for i in range(wearers)]
     data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     with torch.no_grad():

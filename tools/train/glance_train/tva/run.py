@@ -21,6 +21,7 @@ import torch
 from glance_train.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from glance_train.config import Experiment
 from glance_train.curves import write_metrics
+from glance_train.data.cache import default_cache_dir
 from glance_train.models import config_dict, create_model, model_config
 from glance_train.seeding import seed_everything
 from glance_train.tva import baseline
@@ -62,14 +63,14 @@ def dataset_record(specs: dict[str, SplitSpec], splits: dict[str, dict[str, np.n
 
 
 def held_out(model: torch.nn.Module, train: dict[str, np.ndarray], test: dict[str, np.ndarray],
-             real: bool) -> tuple[dict[str, float], dict[str, Any]]:
+             real: bool, cache_dir: Path | None = None) -> tuple[dict[str, float], dict[str, Any]]:
     eye = baseline.fit(train["gaze"], train["box"], train["episode"].astype(bool))
     box, score = predict(model, test["scene"], test["gaze"])
     metrics = side_by_side(box, score, test, eye)
     if real:
         from glance_train.tva.real_footage import evaluate_vtest
 
-        metrics |= evaluate_vtest(model, eye)
+        metrics |= evaluate_vtest(model, eye, cache_dir=cache_dir)
     return metrics, {"eye_only": eye.to_dict()}
 
 
@@ -91,7 +92,7 @@ def train(exp: Experiment, out: Path, cache_dir: Path | None, jobs: int, quiet: 
     result = fit(model, splits["train"], splits["val"], exp.train, exp.seed, out, meta, quiet, augment)
     ckpt = load_checkpoint(out / "best.pt")
     best = model_from_checkpoint(ckpt)
-    test, base = held_out(best, splits["train"], splits["test"], real)
+    test, base = held_out(best, splits["train"], splits["test"], real, cache_dir)
     held = {"test": test, "baselines": base, "trainSeconds": result.seconds}
     kept = {k: v for k, v in ckpt.items() if k != "state_dict"}
     save_checkpoint(out / "best.pt", best, kept, held_out=held)
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="glance_train.tva.run", description="evaluate a trained TVA run again")
     p.add_argument("--checkpoint", type=Path, required=True, help="best.pt of a finished `glance train tva` run")
     p.add_argument("--report", type=Path, default=REPORT, help=f"report JSON (default {REPORT})")
-    p.add_argument("--cache-dir", type=Path, help="rendered-data cache")
+    p.add_argument("--cache-dir", type=Path, default=default_cache_dir(), help="rendered-data cache")
     p.add_argument("--no-real", action="store_true", help="skip vtest.avi")
     args = p.parse_args(argv)
     if not args.checkpoint.exists():
@@ -158,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     specs = {k: SplitSpec.from_dict(v) for k, v in ckpt["tva_splits"].items()}
     train_set = load_split(specs["train"], args.cache_dir)
     test_set = load_split(specs["test"], args.cache_dir)
-    test, base = held_out(model_from_checkpoint(ckpt), train_set, test_set, not args.no_real)
+    test, base = held_out(model_from_checkpoint(ckpt), train_set, test_set, not args.no_real, args.cache_dir)
     write_report(test, base, f"{ckpt['model']}@{ckpt['experiment']['version']}", args.report)
     for key, value in test.items():
         print(f"  {key} = {value:.4g}")
