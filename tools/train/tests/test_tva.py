@@ -73,7 +73,8 @@ def test_tracker_error_has_the_stated_statistics() -> None:
     still = dataclasses.replace(clip, gaze_ms=np.tile([320.0, 240.0], (n, 1)), openness=np.full(n, 0.93))
     err = dataclasses.replace(errs[0], drift_px_s=np.zeros(2), latency_ms=0.0)
     frames = np.arange(still.frames)
-    xy, valid = tracked_gaze(still, frames, np.random.default_rng(1), err, dataclasses.replace(cfg, glitch_p=0.0))
+    no_glitch = dataclasses.replace(cfg, glitch_p=0.0)
+    xy, valid = tracked_gaze(still, frames, np.random.default_rng(1), err, no_glitch)
     d = xy[valid] - [320.0, 240.0]
     np.testing.assert_allclose(np.median(d, 0), err.offset_px, atol=0.25 * px)
     assert np.std(d - err.offset_px) == pytest.approx(err.precision_px / math.sqrt(2), rel=0.2)
@@ -122,7 +123,8 @@ def test_export_passes_the_checker_with_the_contracts_names(tmp_path: Path) -> N
     outs = {o.name: [d.dim_param or d.dim_value for d in o.type.tensor_type.shape.dim] for o in graph.output}
     assert outs == {"box": ["batch", 4], "score": ["batch", 1]}
     box, score = model(scene, gaze)
-    assert float(box.min()) >= 0 and float(box.max()) <= 1 and 0 <= float(score.min()) <= float(score.max()) <= 1
+    assert float(box.min()) >= 0 and float(box.max()) <= 1
+    assert 0 <= float(score.min()) <= float(score.max()) <= 1
 
 
 def test_appearance_augmentation_moves_gaze_and_box_together() -> None:

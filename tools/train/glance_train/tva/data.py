@@ -2,9 +2,10 @@
 
 A sample is one scene frame of a clip: the frame and the one ``LAG_FRAMES`` earlier (128x96, BGR, INTER_AREA
 from the 640x480 render, exactly what the device feeds), the tracker's last 16 gaze samples, and the truth at
-that frame: the attended object's clipped bbox (normalised cx, cy, w, h), whether an object is attended at all,
-and whether the frame lies in an attention episode. Clips are seeded per split and index, so train, validation
-and test never share a clip; rendered splits are cached on disk keyed by the config and the generators' source.
+that frame: the attended object's clipped bbox (normalised cx, cy, w, h), whether an object is attended at
+all, and whether the frame lies in an attention episode. Clips are seeded per split and index, so train,
+validation and test never share a clip; rendered splits are cached on disk keyed by the config and the
+generators' source.
 """
 
 from __future__ import annotations
@@ -121,7 +122,9 @@ CHUNK = 25
 """Clips per cache file: a larger split reuses the chunks a smaller one with the same seed rendered."""
 
 
-def build_split(spec: SplitSpec, jobs: int = 1, first: int = 0, count: int | None = None) -> dict[str, np.ndarray]:
+def build_split(
+    spec: SplitSpec, jobs: int = 1, first: int = 0, count: int | None = None
+) -> dict[str, np.ndarray]:
     work = [(spec.seed, i, spec) for i in range(first, first + (spec.clips if count is None else count))]
     if jobs > 1 and len(work) > 1:
         with get_context("fork").Pool(jobs) as pool:
@@ -148,7 +151,7 @@ def _cache_key(spec: SplitSpec, chunk: int) -> str:
 
 
 def load_split(spec: SplitSpec, cache_dir: Path | None, jobs: int = 1) -> dict[str, np.ndarray]:
-    """The split's arrays, chunk by chunk from the cache when the same config and generators made them before."""
+    """The split's arrays, chunk by chunk from the cache when the same config and generators made them."""
     parts = []
     for c, first in enumerate(range(0, spec.clips, CHUNK)):
         count = min(CHUNK, spec.clips - first)

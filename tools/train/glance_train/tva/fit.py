@@ -28,13 +28,14 @@ Split = dict[str, np.ndarray]
 
 
 def targets(data: Split) -> torch.Tensor:
-    t = np.concatenate(
-        [data["box"], data["has_object"][:, None].astype(np.float32), data["episode"][:, None].astype(np.float32)], 1
-    )
+    flags = [data["has_object"][:, None].astype(np.float32), data["episode"][:, None].astype(np.float32)]
+    t = np.concatenate([data["box"], *flags], 1)
     return torch.from_numpy(t.astype(np.float32))
 
 
-def batch(data: Split, idx: np.ndarray, flip: np.ndarray | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def batch(
+    data: Split, idx: np.ndarray, flip: np.ndarray | None = None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     scene = torch.from_numpy(data["scene"][idx]).float().div_(255.0)
     gaze = torch.from_numpy(data["gaze"][idx].copy())
     t = targets({k: data[k][idx] for k in ("box", "has_object", "episode")})
@@ -60,13 +61,15 @@ def appearance(scene: torch.Tensor, gaze: torch.Tensor, t: torch.Tensor, gen: to
         return lo + (hi - lo) * torch.rand(*shape, generator=gen)
 
     grey = (u(0, 1, b) < 0.25).view(b, 1, 1, 1)
-    mono = scene.view(b, 2, 3, *scene.shape[2:]).mean(2, keepdim=True).expand(-1, -1, 3, -1, -1).reshape(scene.shape)
+    mono = scene.view(b, 2, 3, *scene.shape[2:]).mean(2, keepdim=True)
+    mono = mono.expand(-1, -1, 3, -1, -1).reshape(scene.shape)
     scene.copy_(torch.where(grey, mono, scene))
     mean = scene.mean((1, 2, 3), keepdim=True)
     contrast = u(0.6, 1.3, b).view(b, 1, 1, 1)
     colour = u(0.85, 1.15, b, 3).repeat(1, 2).view(b, 6, 1, 1)
     scene.copy_(((scene - mean) * contrast + mean) * colour * u(0.6, 1.4, b).view(b, 1, 1, 1))
-    scene.add_(u(-0.1, 0.1, b).view(b, 1, 1, 1) + torch.randn(scene.shape, generator=gen) * u(0, 0.03, b).view(b, 1, 1, 1))
+    noise = torch.randn(scene.shape, generator=gen) * u(0, 0.03, b).view(b, 1, 1, 1)
+    scene.add_(u(-0.1, 0.1, b).view(b, 1, 1, 1) + noise)
     scene.clamp_(0.0, 1.0)
     zoom = u(0.6, 1.2, b)
     theta = torch.zeros(b, 2, 3)
@@ -131,7 +134,9 @@ def fit(model: nn.Module, train: Split, val: Split, cfg: TrainConfig, seed: int,
     per_epoch = n // cfg.batch_size
     steps_total = cfg.epochs * per_epoch if cfg.max_steps <= 0 else min(cfg.max_steps, cfg.epochs * per_epoch)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=max(steps_total, 1), pct_start=0.15)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=cfg.lr, total_steps=max(steps_total, 1), pct_start=0.15
+    )
     result, stale, start = FitResult(), 0, time.perf_counter()
     for epoch in range(cfg.epochs):
         model.train()

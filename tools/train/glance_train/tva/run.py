@@ -1,4 +1,4 @@
-"""``glance train tva``: synthetic clips → TvaNet → held-out test against eye tracking alone → export → report.
+"""``glance train tva``: synthetic clips → TvaNet → held-out test against eye tracking alone → export.
 
     /usr/bin/python3 -m glance_train.train tva                     # configs/tva.toml, as `glance train tva`
     /usr/bin/python3 -m glance_train.tva.run --checkpoint RUN/best.pt --report tools/train/reports/tva.json
@@ -54,11 +54,12 @@ def dataset_record(specs: dict[str, SplitSpec], splits: dict[str, dict[str, np.n
         "generator": "glance_train.tva.data (scenes glance_train.synth.scene_render, behaviour "
         "glance_train.tva.clips, tracker error glance_train.tva.gaze_noise)",
         "splits": {
-            k: {"seed": s.seed, "clips": s.clips, "samples": int(len(splits[k]["scene"])), "fingerprint": prints[k]}
+            k: {"seed": s.seed, "clips": s.clips, "samples": int(len(splits[k]["scene"])),
+                "fingerprint": prints[k]}
             for k, s in specs.items()
         },
-        "realFootage": "evaluation only: /usr/share/doc/opencv-doc/examples/data/vtest.avi with synthetic gaze "
-        "over MOG2-derived object boxes (glance_train.tva.real_footage)",
+        "realFootage": "evaluation only: /usr/share/doc/opencv-doc/examples/data/vtest.avi with "
+        "synthetic gaze over MOG2-derived object boxes (glance_train.tva.real_footage)",
     }
 
 
@@ -74,7 +75,9 @@ def held_out(model: torch.nn.Module, train: dict[str, np.ndarray], test: dict[st
     return metrics, {"eye_only": eye.to_dict()}
 
 
-def train(exp: Experiment, out: Path, cache_dir: Path | None, jobs: int, quiet: bool, real: bool = True) -> dict[str, Any]:
+def train(
+    exp: Experiment, out: Path, cache_dir: Path | None, jobs: int, quiet: bool, real: bool = True
+) -> dict[str, Any]:
     specs = split_specs(exp.data)
     t0 = time.perf_counter()
     splits = {k: load_split(s, cache_dir, jobs) for k, s in specs.items()}
@@ -86,7 +89,8 @@ def train(exp: Experiment, out: Path, cache_dir: Path | None, jobs: int, quiet: 
     seed_everything(exp.seed)
     model = create_model(exp.model, mcfg)
     dataset = dataset_record(specs, splits)
-    meta = {"model": exp.model, "model_config": config_dict(mcfg), "experiment": exp.to_dict(), "dataset": dataset,
+    meta = {"model": exp.model, "model_config": config_dict(mcfg), "experiment": exp.to_dict(),
+            "dataset": dataset,
             "tva_splits": {k: s.to_dict() for k, s in specs.items()}}
     augment = bool(exp.data.get("augment", False))
     result = fit(model, splits["train"], splits["val"], exp.train, exp.seed, out, meta, quiet, augment)
@@ -97,7 +101,8 @@ def train(exp: Experiment, out: Path, cache_dir: Path | None, jobs: int, quiet: 
     kept = {k: v for k, v in ckpt.items() if k != "state_dict"}
     save_checkpoint(out / "best.pt", best, kept, held_out=held)
     record = {"history": result.history, "best": result.best, "bestEpoch": result.best_epoch, "test": test,
-              "baselines": base, "dataset": dataset, "renderSeconds": render_s, "trainSeconds": result.seconds}
+              "baselines": base, "dataset": dataset, "renderSeconds": render_s,
+              "trainSeconds": result.seconds}
     write_metrics(out / "metrics.json", record)
     return record
 
@@ -105,7 +110,8 @@ def train(exp: Experiment, out: Path, cache_dir: Path | None, jobs: int, quiet: 
 def write_report(test: dict[str, float], base: dict[str, Any], model_id: str, path: Path) -> None:
     """tools/train/reports/tva.json: TVA and eye tracking alone, side by side, per data set."""
     rows = []
-    for name, prefix in (("synthetic held-out", ""), ("vtest.avi (real video, synthetic gaze)", "real_vtest_")):
+    sets = (("synthetic held-out", ""), ("vtest.avi (real video, synthetic gaze)", "real_vtest_"))
+    for name, prefix in sets:
         if f"{prefix}tva_hit_rate" not in test:
             continue
         rows.append({
@@ -113,11 +119,13 @@ def write_report(test: dict[str, float], base: dict[str, Any], model_id: str, pa
             "episodeFrames": int(test[f"{prefix}episode_frames"]),
             "hitRate": {"tva": test[f"{prefix}tva_hit_rate"], "eyeOnly": test[f"{prefix}eye_only_hit_rate"]},
             "iou": {"tva": test[f"{prefix}tva_iou"], "eyeOnly": test[f"{prefix}eye_only_iou"]},
-            **({"scoreF1": {"tva": test[f"{prefix}score_f1"], "eyeOnly": test[f"{prefix}eye_only_score_f1"]}}
+            **({"scoreF1": {"tva": test[f"{prefix}score_f1"], "eyeOnly": test[f"{prefix}eye_only_score_f1"],
+                            "alwaysOn": test.get(f"{prefix}always_on_score_f1")}}
                if f"{prefix}score_f1" in test else {}),
         })
     write_metrics(path, {"model": model_id, "generatedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                         "metric": "per frame inside true attention episodes: hit = predicted box centre inside "
+                         "metric": "per frame inside true attention episodes: hit = predicted box "
+                         "centre inside "
                          "the attended object's true bbox; IoU with that bbox; score F1 over all frames",
                          "rows": rows, "eyeOnly": base.get("eye_only", {})})
 
@@ -136,7 +144,8 @@ def main_train(exp: Experiment, out: Path, cache_dir: Path | None, jobs: int, qu
         from glance_train.tva.export import export_checkpoint
 
         try:
-            manifest = export_checkpoint(out / "best.pt", out / "model", version or exp.version, cache_dir=cache_dir)
+            v = version or exp.version
+            manifest = export_checkpoint(out / "best.pt", out / "model", v, cache_dir=cache_dir)
         except ExportError as error:
             print(f"glance train: export failed: {error}", file=sys.stderr)
             return 1
@@ -146,10 +155,12 @@ def main_train(exp: Experiment, out: Path, cache_dir: Path | None, jobs: int, qu
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="glance_train.tva.run", description="evaluate a trained TVA run again")
-    p.add_argument("--checkpoint", type=Path, required=True, help="best.pt of a finished `glance train tva` run")
+    p.add_argument("--checkpoint", type=Path, required=True, help="best.pt of a `glance train tva` run")
     p.add_argument("--report", type=Path, default=REPORT, help=f"report JSON (default {REPORT})")
     p.add_argument("--cache-dir", type=Path, default=default_cache_dir(), help="rendered-data cache")
     p.add_argument("--no-real", action="store_true", help="skip vtest.avi")
+    p.add_argument("--update-checkpoint", action="store_true",
+                   help="store the new held-out metrics in the checkpoint (glance export carries them)")
     args = p.parse_args(argv)
     if not args.checkpoint.exists():
         print(f"glance_train.tva.run: checkpoint {args.checkpoint} does not exist", file=sys.stderr)
@@ -159,7 +170,12 @@ def main(argv: list[str] | None = None) -> int:
     specs = {k: SplitSpec.from_dict(v) for k, v in ckpt["tva_splits"].items()}
     train_set = load_split(specs["train"], args.cache_dir)
     test_set = load_split(specs["test"], args.cache_dir)
-    test, base = held_out(model_from_checkpoint(ckpt), train_set, test_set, not args.no_real, args.cache_dir)
+    model = model_from_checkpoint(ckpt)
+    test, base = held_out(model, train_set, test_set, not args.no_real, args.cache_dir)
+    if args.update_checkpoint:
+        held = {**ckpt.get("held_out", {}), "test": test, "baselines": base}
+        kept = {k: v for k, v in ckpt.items() if k != "state_dict"}
+        save_checkpoint(args.checkpoint, model, kept, held_out=held)
     write_report(test, base, f"{ckpt['model']}@{ckpt['experiment']['version']}", args.report)
     for key, value in test.items():
         print(f"  {key} = {value:.4g}")
