@@ -1,7 +1,6 @@
 """Model families and their registry. Importing this package registers every family."""
 
 from glance_train.models.pupil_net import PupilNet, PupilNetConfig
-from glance_train.tva.model import TvaNet, TvaNetConfig
 from glance_train.models.registry import (
     config_dict,
     create_model,
@@ -10,6 +9,7 @@ from glance_train.models.registry import (
     model_entry,
     register_model,
 )
+from glance_train.tva.model import TvaNet, TvaNetConfig
 
 
 @register_model("pupil", PupilNetConfig, task="pupil")
