@@ -68,8 +68,8 @@ def appearance(scene: torch.Tensor, gaze: torch.Tensor, t: torch.Tensor, gen: to
     contrast = u(0.6, 1.3, b).view(b, 1, 1, 1)
     colour = u(0.85, 1.15, b, 3).repeat(1, 2).view(b, 6, 1, 1)
     scene.copy_(((scene - mean) * contrast + mean) * colour * u(0.6, 1.4, b).view(b, 1, 1, 1))
-    noise = torch.randn(scene.shape, generator=gen) * u(0, 0.03, b).view(b, 1, 1, 1)
-    scene.add_(u(-0.1, 0.1, b).view(b, 1, 1, 1) + noise)
+    bias = u(-0.1, 0.1, b).view(b, 1, 1, 1)  # drawn before the noise: the shipped model's draw order
+    scene.add_(bias + torch.randn(scene.shape, generator=gen) * u(0, 0.03, b).view(b, 1, 1, 1))
     scene.clamp_(0.0, 1.0)
     zoom = u(0.6, 1.2, b)
     theta = torch.zeros(b, 2, 3)
