@@ -139,3 +139,14 @@ def test_appearance_augmentation_moves_gaze_and_box_together() -> None:
     assert torch.all(gaze[:, :8] == 0)  # missing samples stay (0, 0, 0)
     assert float(scene.min()) >= 0.0 and float(scene.max()) <= 1.0
     assert t[:, 2].std() > 0  # sizes change with the zoom
+
+
+def test_bad_data_config_is_named() -> None:
+    from glance_train.tva.run import split_specs
+
+    with pytest.raises(ValueError, match="train_clips"):
+        split_specs({"train_clips": "many"})
+    with pytest.raises(ValueError, match="bogus"):
+        split_specs({"bogus": 1})
+    specs = split_specs({"seed": 7})
+    assert len({s.seed for s in specs.values()}) == 3  # train, validation and test never share a seed

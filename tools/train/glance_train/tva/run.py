@@ -33,14 +33,30 @@ REPO_ROOT = Path(__file__).resolve().parents[4]
 REPORT = REPO_ROOT / "tools" / "train" / "reports" / "tva.json"
 
 
+DATA_KEYS = {"seed", "train_clips", "val_clips", "test_clips", "per_clip", "test_per_clip", "augment",
+             "real_footage"}
+
+
 def split_specs(data: dict[str, Any]) -> dict[str, SplitSpec]:
-    """Train, validation and test from disjoint seeds (seed, seed + 1, seed + 2): no clip is in two splits."""
-    seed = int(data.get("seed", 5000))
-    per = int(data.get("per_clip", 24))
+    """Train, validation and test from disjoint seeds (seed, seed + 1, seed + 2): no clip is in two splits.
+    Raises ValueError naming the bad [data] key."""
+    unknown = sorted(set(data) - DATA_KEYS)
+    if unknown:
+        raise ValueError(f"unknown [data] keys {unknown}; known: {sorted(DATA_KEYS)}")
+
+    def count(key: str, default: int) -> int:
+        value = data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"[data] {key} must be a positive integer, got {value!r}")
+        return value
+
+    seed, per = count("seed", 5000), count("per_clip", 24)
+    if per > 240:
+        raise ValueError(f"[data] per_clip must be at most 240 (frames in an 8 s clip), got {per}")
     return {
-        "train": SplitSpec(seed, int(data.get("train_clips", 400)), per),
-        "val": SplitSpec(seed + 1, int(data.get("val_clips", 40)), per),
-        "test": SplitSpec(seed + 2, int(data.get("test_clips", 120)), int(data.get("test_per_clip", per))),
+        "train": SplitSpec(seed, count("train_clips", 400), per),
+        "val": SplitSpec(seed + 1, count("val_clips", 40), per),
+        "test": SplitSpec(seed + 2, count("test_clips", 120), min(count("test_per_clip", per), 240)),
     }
 
 
@@ -133,6 +149,11 @@ def write_report(test: dict[str, float], base: dict[str, Any], model_id: str, pa
 def main_train(exp: Experiment, out: Path, cache_dir: Path | None, jobs: int, quiet: bool, export: bool,
                version: str | None) -> int:
     torch.set_num_threads(max(exp.train.threads, 1))
+    try:
+        split_specs(exp.data)
+    except ValueError as error:
+        print(f"glance train: {error}", file=sys.stderr)
+        return 2
     record = train(exp, out, cache_dir, jobs, quiet, bool(exp.data.get("real_footage", True)))
     print(f"run: {out}")
     for key, value in record["test"].items():
