@@ -11,10 +11,10 @@ import { ROOT, tmp } from '../helpers/cli.ts';
 /**
  * The shipped TVA model against eye tracking alone on a held-out synthetic set generated now, from a seed no
  * training run used (training: 5000-5002). Eye-only = a box of the training set's median attended size (from the
- * manifest) centred at the latest valid gaze sample. Measured when the model was committed (docs/attention-tva.md):
- * TVA leads by well over these margins; they leave room for a different small draw of clips.
+ * manifest) centred at the latest valid gaze sample. Measured with the committed model (docs/attention-tva.md) on
+ * this set (seed 9100): hit rate +0.059, IoU +0.184; on seeds 9101 and 9102: +0.082 / +0.216 and +0.125 / +0.281.
  */
-const HIT_MARGIN = 0.05;
+const HIT_MARGIN = 0.03;
 const IOU_MARGIN = 0.1;
 const SEED = 9100;
 const DIR = join(ROOT, 'models/zoo/tva/1.0.0');

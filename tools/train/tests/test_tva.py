@@ -73,7 +73,8 @@ def test_tracker_error_has_the_stated_statistics() -> None:
     still = dataclasses.replace(clip, gaze_ms=np.tile([320.0, 240.0], (n, 1)), openness=np.full(n, 0.93))
     err = dataclasses.replace(errs[0], drift_px_s=np.zeros(2), latency_ms=0.0)
     frames = np.arange(still.frames)
-    xy, valid = tracked_gaze(still, frames, np.random.default_rng(1), err, dataclasses.replace(cfg, glitch_p=0.0))
+    no_glitch = dataclasses.replace(cfg, glitch_p=0.0)
+    xy, valid = tracked_gaze(still, frames, np.random.default_rng(1), err, no_glitch)
     d = xy[valid] - [320.0, 240.0]
     np.testing.assert_allclose(np.median(d, 0), err.offset_px, atol=0.25 * px)
     assert np.std(d - err.offset_px) == pytest.approx(err.precision_px / math.sqrt(2), rel=0.2)
@@ -122,4 +123,30 @@ def test_export_passes_the_checker_with_the_contracts_names(tmp_path: Path) -> N
     outs = {o.name: [d.dim_param or d.dim_value for d in o.type.tensor_type.shape.dim] for o in graph.output}
     assert outs == {"box": ["batch", 4], "score": ["batch", 1]}
     box, score = model(scene, gaze)
-    assert float(box.min()) >= 0 and float(box.max()) <= 1 and 0 <= float(score.min()) <= float(score.max()) <= 1
+    assert float(box.min()) >= 0 and float(box.max()) <= 1
+    assert 0 <= float(score.min()) <= float(score.max()) <= 1
+
+
+def test_appearance_augmentation_moves_gaze_and_box_together() -> None:
+    from glance_train.tva.fit import appearance
+
+    scene = torch.rand(8, 6, 96, 128)
+    gaze = torch.zeros(8, 16, 3)
+    gaze[:, 8:] = torch.tensor([0.4, 0.6, 1.0])
+    t = torch.tensor([[0.4, 0.6, 0.1, 0.1, 1.0, 1.0]] * 8)
+    appearance(scene, gaze, t, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(gaze[:, -1, 0:2], t[:, 0:2])
+    assert torch.all(gaze[:, :8] == 0)  # missing samples stay (0, 0, 0)
+    assert float(scene.min()) >= 0.0 and float(scene.max()) <= 1.0
+    assert t[:, 2].std() > 0  # sizes change with the zoom
+
+
+def test_bad_data_config_is_named() -> None:
+    from glance_train.tva.run import split_specs
+
+    with pytest.raises(ValueError, match="train_clips"):
+        split_specs({"train_clips": "many"})
+    with pytest.raises(ValueError, match="bogus"):
+        split_specs({"bogus": 1})
+    specs = split_specs({"seed": 7})
+    assert len({s.seed for s in specs.values()}) == 3  # train, validation and test never share a seed

@@ -3,7 +3,6 @@
 from glance_train.keyframe.policy import KeyframePolicy, KeyframePolicyConfig
 from glance_train.models.emotion_net import EmotionNetConfig, EyeEmotionNet, ShipEmotionNet
 from glance_train.models.pupil_net import PupilNet, PupilNetConfig
-from glance_train.tva.model import TvaNet, TvaNetConfig
 from glance_train.models.registry import (
     config_dict,
     create_model,
@@ -12,6 +11,7 @@ from glance_train.models.registry import (
     model_entry,
     register_model,
 )
+from glance_train.tva.model import TvaNet, TvaNetConfig
 
 
 @register_model("pupil", PupilNetConfig, task="pupil")

@@ -32,11 +32,13 @@ def loss(outputs: tuple[torch.Tensor, ...], target: torch.Tensor) -> tuple[torch
     size = ((box[:, 2:4] - t[:, 2:4]).abs().sum(1) * has).sum() / n * 5.0
     iou = ((1.0 - _iou(box, t)) * has).sum() / n
     # The heat map learns faster with a direct target: the cell holding the true centre.
-    cell = (t[:, 1] * HEAT_H).long().clamp(0, HEAT_H - 1) * HEAT_W + (t[:, 0] * HEAT_W).long().clamp(0, HEAT_W - 1)
+    row = (t[:, 1] * HEAT_H).long().clamp(0, HEAT_H - 1)
+    cell = row * HEAT_W + (t[:, 0] * HEAT_W).long().clamp(0, HEAT_W - 1)
     heat_l = (F.cross_entropy(heat, cell, reduction="none") * has).sum() / n * 0.2
     score = F.binary_cross_entropy_with_logits(score_logit[:, 0], target[:, 5])
     total = centre + size + iou + heat_l + score
-    parts = {"centre": float(centre), "size": float(size), "iou": float(iou), "heat": float(heat_l), "score": float(score)}
+    parts = {"centre": float(centre), "size": float(size), "iou": float(iou), "heat": float(heat_l),
+             "score": float(score)}
     return total, parts
 
 
@@ -48,14 +50,16 @@ def io_spec(input_size: int) -> dict[str, Any]:
         "scale": 1 / 255,
         "mean": [0.0] * 6,
         "std": [1.0] * 6,
-        "channels": "0-2: the current frame (B, G, R); 3-5: the frame lagFrames scene frames earlier (B, G, R)",
+        "channels": "0-2: the current frame (B, G, R); 3-5: the frame lagFrames scene frames earlier "
+        "(B, G, R)",
         "lagFrames": 4,
     }
     gaze_norm = {
         "source": "gaze in scene pixels at each of the last 16 scene frames, newest last",
         "x": "x / sceneWidth",
         "y": "y / sceneHeight",
-        "valid": "1 when the frame has a gaze sample; frames without one (blink, not calibrated) are (0, 0, 0)",
+        "valid": "1 when the frame has a gaze sample; frames without one (blink, not calibrated) are "
+        "(0, 0, 0)",
         "historyFrames": 16,
     }
     return {
@@ -72,7 +76,8 @@ def io_spec(input_size: int) -> dict[str, Any]:
             {"name": "box", "dtype": "float32", "shape": ["batch", 4], "layout": "NC",
              "meaning": "attended region (cx, cy, w, h) as fractions of the frame width/height, in [0, 1]"},
             {"name": "score", "dtype": "float32", "shape": ["batch", 1], "layout": "NC",
-             "meaning": "probability (sigmoid applied) that the wearer is in an attention episode at this frame: "
+             "meaning": "probability (sigmoid applied) that the wearer is in an attention episode at this "
+             "frame: "
              "a fixation or pursuit of one object lasting >= 0.8 s"},
         ],
         "labels": {"score": ["not attending", "attention episode"]},
@@ -81,7 +86,7 @@ def io_spec(input_size: int) -> dict[str, Any]:
 
 @torch.no_grad()
 def evaluate(model: torch.nn.Module, loader: Any, prefix: str = "val") -> dict[str, float]:
-    """Loss, hit rate and IoU over batches of (scene, gaze, target); glance_train.tva.evaluate has the full set."""
+    """Loss, hit rate and IoU over batches of (scene, gaze, target); glance_train.tva.evaluate has more."""
     model.eval()
     total, n, hit, iou, ep = 0.0, 0, 0.0, 0.0, 0.0
     for scene, gaze, target in loader:
@@ -94,10 +99,13 @@ def evaluate(model: torch.nn.Module, loader: Any, prefix: str = "val") -> dict[s
         hit += float(((b[:, 0:2] - t[:, 0:2]).abs() <= t[:, 2:4] / 2).all(1).float().sum())
         iou += float(_iou(b, t).sum())
         ep += float(m.sum())
-    return {f"{prefix}_loss": total / max(n, 1), f"{prefix}_hit_rate": hit / max(ep, 1), f"{prefix}_iou": iou / max(ep, 1)}
+    return {f"{prefix}_loss": total / max(n, 1), f"{prefix}_hit_rate": hit / max(ep, 1),
+            f"{prefix}_iou": iou / max(ep, 1)}
 
 
-def baselines(train_targets: torch.Tensor, test_targets: torch.Tensor, prefix: str = "test") -> dict[str, float]:
+def baselines(
+    train_targets: torch.Tensor, test_targets: torch.Tensor, prefix: str = "test"
+) -> dict[str, float]:
     """What ignores scene and gaze: the training set's mean attended box, on the test set's episode frames."""
     mean_box = train_targets[train_targets[:, 5] > 0.5, 0:4].mean(0, keepdim=True)
     m = test_targets[:, 5] > 0.5

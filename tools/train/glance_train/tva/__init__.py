@@ -1,4 +1,4 @@
-"""MemX-style temporal visual attention (TVA): which object the wearer attends to, from the scene and the gaze.
+"""MemX-style temporal visual attention (TVA): which object the wearer attends to, from scene and gaze.
 
 Modules: ``clips`` (synthetic scenes and gaze scripts), ``gaze_noise`` (eye-tracker error), ``data`` (the
 rendered training set), ``model`` (the network), ``baseline`` (eye tracking alone), ``evaluate`` (metrics),

@@ -56,7 +56,8 @@ def _window_stats(gaze: np.ndarray, width: int = 640, height: int = 480) -> tupl
     xy = w[:, :, 0:2] * np.array([width, height]) / px  # degrees
     big = np.where(valid[..., None], xy, np.nan)
     with np.errstate(all="ignore"):
-        disp = np.nanmax(big[..., 0], 1) - np.nanmin(big[..., 0], 1) + np.nanmax(big[..., 1], 1) - np.nanmin(big[..., 1], 1)
+        rx = np.nanmax(big[..., 0], 1) - np.nanmin(big[..., 0], 1)
+        disp = rx + np.nanmax(big[..., 1], 1) - np.nanmin(big[..., 1], 1)
         step_ok = valid[:, 1:] & valid[:, :-1]
         v = (xy[:, 1:] - xy[:, :-1]) * FPS
         v = np.where(step_ok[..., None], v, 0.0)
@@ -68,7 +69,11 @@ def _window_stats(gaze: np.ndarray, width: int = 640, height: int = 480) -> tupl
 
 
 def scores(gaze: np.ndarray, p: EyeOnly) -> np.ndarray:
-    disp, speed, coherence, count = _window_stats(gaze)
+    return _decide(_window_stats(gaze), p)
+
+
+def _decide(stats: tuple[np.ndarray, ...], p: EyeOnly) -> np.ndarray:
+    disp, speed, coherence, count = stats
     fixation = disp < p.dispersion_deg
     pursuit = (speed < p.max_speed_deg_s) & (coherence > p.coherence)
     return ((count >= MIN_VALID) & (fixation | pursuit)).astype(np.float32)
@@ -80,13 +85,20 @@ def f1(pred: np.ndarray, truth: np.ndarray) -> float:
     return 2 * tp / max(2 * tp + fp + fn, 1.0)
 
 
+DISPERSIONS = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0)
+SPEEDS = (5.0, 10.0, 20.0, 40.0, 80.0, 160.0)
+COHERENCES = (0.3, 0.5, 0.7, 0.85, 0.95, 2.0)
+"""The grid the score thresholds are searched on (coherence 2.0 turns the pursuit test off)."""
+
+
 def fit(gaze: np.ndarray, box: np.ndarray, episode: np.ndarray) -> EyeOnly:
     """Median attended size for the box, and the score thresholds with the best F1, on training data."""
     wh = np.median(box[episode, 2:4], axis=0)
+    stats = _window_stats(gaze)
     best, best_f1 = EyeOnly((float(wh[0]), float(wh[1]))), -1.0
-    for d, v, c in itertools.product((0.75, 1.0, 1.5, 2.0, 3.0, 4.0), (10.0, 20.0, 40.0, 80.0), (0.5, 0.7, 0.85, 2.0)):
+    for d, v, c in itertools.product(DISPERSIONS, SPEEDS, COHERENCES):
         cand = EyeOnly(best.box_wh, d, v, c)
-        score = f1(scores(gaze, cand) > 0.5, episode)
+        score = f1(_decide(stats, cand) > 0.5, episode)
         if score > best_f1:
             best, best_f1 = cand, score
     return best

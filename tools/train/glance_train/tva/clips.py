@@ -136,7 +136,7 @@ def make_clip(seed: int, cfg: ClipConfig = ClipConfig()) -> Clip:
 
 
 def _saccade(gaze: np.ndarray, s: int, target: np.ndarray, px_deg: float) -> int:
-    """Write a minimum-jerk saccade from gaze[s-1] onto ``target`` (then follow it); return the landing index."""
+    """Write a minimum-jerk saccade from gaze[s-1] onto ``target`` (then follow it); return where it lands."""
     p0 = gaze[s - 1].copy() if s > 0 else gaze[0].copy()
     amp = CAMERA.angle_deg(p0[0], p0[1], target[0, 0], target[0, 1])
     dur = min(max(int(round(21 + 2.2 * amp)), 20), len(target))

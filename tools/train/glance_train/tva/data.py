@@ -2,9 +2,10 @@
 
 A sample is one scene frame of a clip: the frame and the one ``LAG_FRAMES`` earlier (128x96, BGR, INTER_AREA
 from the 640x480 render, exactly what the device feeds), the tracker's last 16 gaze samples, and the truth at
-that frame: the attended object's clipped bbox (normalised cx, cy, w, h), whether an object is attended at all,
-and whether the frame lies in an attention episode. Clips are seeded per split and index, so train, validation
-and test never share a clip; rendered splits are cached on disk keyed by the config and the generators' source.
+that frame: the attended object's clipped bbox (normalised cx, cy, w, h), whether an object is attended at
+all, and whether the frame lies in an attention episode. Clips are seeded per split and index, so train,
+validation and test never share a clip; rendered splits are cached on disk keyed by the config and the
+generators' source.
 """
 
 from __future__ import annotations
@@ -117,11 +118,17 @@ def _job(args: tuple[int, int, SplitSpec]) -> dict[str, np.ndarray]:
     return clip_samples(*args)
 
 
-def build_split(spec: SplitSpec, jobs: int = 1) -> dict[str, np.ndarray]:
-    work = [(spec.seed, i, spec) for i in range(spec.clips)]
-    if jobs > 1:
+CHUNK = 25
+"""Clips per cache file: a larger split reuses the chunks a smaller one with the same seed rendered."""
+
+
+def build_split(
+    spec: SplitSpec, jobs: int = 1, first: int = 0, count: int | None = None
+) -> dict[str, np.ndarray]:
+    work = [(spec.seed, i, spec) for i in range(first, first + (spec.clips if count is None else count))]
+    if jobs > 1 and len(work) > 1:
         with get_context("fork").Pool(jobs) as pool:
-            parts = pool.map(_job, work, chunksize=4)
+            parts = pool.map(_job, work, chunksize=2)
     else:
         parts = [_job(w) for w in work]
     return {k: np.concatenate([p[k] for p in parts]) for k in ARRAYS}
@@ -135,8 +142,8 @@ def fingerprint(arrays: dict[str, np.ndarray]) -> str:
     return "sha256:" + h.hexdigest()
 
 
-def _cache_key(spec: SplitSpec) -> str:
-    h = hashlib.sha256(json.dumps(spec.to_dict(), sort_keys=True).encode())
+def _cache_key(spec: SplitSpec, chunk: int) -> str:
+    h = hashlib.sha256(json.dumps({**spec.to_dict(), "clips": None, "chunk": chunk}, sort_keys=True).encode())
     for mod in _SOURCES:
         h.update(inspect.getsource(mod).encode())
     h.update(inspect.getsource(clip_samples).encode())
@@ -144,15 +151,20 @@ def _cache_key(spec: SplitSpec) -> str:
 
 
 def load_split(spec: SplitSpec, cache_dir: Path | None, jobs: int = 1) -> dict[str, np.ndarray]:
-    """The split's arrays, from the cache when the same config and generators made them before."""
-    path = cache_dir / f"tva-{_cache_key(spec)}.npz" if cache_dir else None
-    if path and path.exists():
-        with np.load(path) as z:
-            return {k: z[k] for k in ARRAYS}
-    arrays = build_split(spec, jobs)
-    if path:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, **arrays)
-        tmp.replace(path)
-    return arrays
+    """The split's arrays, chunk by chunk from the cache when the same config and generators made them."""
+    parts = []
+    for c, first in enumerate(range(0, spec.clips, CHUNK)):
+        count = min(CHUNK, spec.clips - first)
+        path = cache_dir / f"tva-{_cache_key(spec, c)}.npz" if cache_dir else None
+        if path and count == CHUNK and path.exists():
+            with np.load(path) as z:
+                parts.append({k: z[k] for k in ARRAYS})
+            continue
+        arrays = build_split(spec, jobs, first, count)
+        if path and count == CHUNK:  # only whole chunks are cached: a partial one would shadow a whole one
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp.npz")
+            np.savez(tmp, **arrays)
+            tmp.replace(path)
+        parts.append(arrays)
+    return {k: np.concatenate([p[k] for p in parts]) for k in ARRAYS}

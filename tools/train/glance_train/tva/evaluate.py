@@ -16,8 +16,10 @@ from glance_train.tva.baseline import EyeOnly
 
 def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """IoU of (N, 4) centre-size boxes."""
-    ax0, ay0, ax1, ay1 = a[:, 0] - a[:, 2] / 2, a[:, 1] - a[:, 3] / 2, a[:, 0] + a[:, 2] / 2, a[:, 1] + a[:, 3] / 2
-    bx0, by0, bx1, by1 = b[:, 0] - b[:, 2] / 2, b[:, 1] - b[:, 3] / 2, b[:, 0] + b[:, 2] / 2, b[:, 1] + b[:, 3] / 2
+    ax0, ay0 = a[:, 0] - a[:, 2] / 2, a[:, 1] - a[:, 3] / 2
+    ax1, ay1 = a[:, 0] + a[:, 2] / 2, a[:, 1] + a[:, 3] / 2
+    bx0, by0 = b[:, 0] - b[:, 2] / 2, b[:, 1] - b[:, 3] / 2
+    bx1, by1 = b[:, 0] + b[:, 2] / 2, b[:, 1] + b[:, 3] / 2
     iw = np.clip(np.minimum(ax1, bx1) - np.maximum(ax0, bx0), 0, None)
     ih = np.clip(np.minimum(ay1, by1) - np.maximum(ay0, by0), 0, None)
     inter = iw * ih
@@ -26,7 +28,8 @@ def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def hits(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
-    return (np.abs(pred[:, 0] - truth[:, 0]) <= truth[:, 2] / 2) & (np.abs(pred[:, 1] - truth[:, 1]) <= truth[:, 3] / 2)
+    inside_x = np.abs(pred[:, 0] - truth[:, 0]) <= truth[:, 2] / 2
+    return inside_x & (np.abs(pred[:, 1] - truth[:, 1]) <= truth[:, 3] / 2)
 
 
 def box_metrics(pred: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> dict[str, float]:
@@ -35,7 +38,9 @@ def box_metrics(pred: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> dict[s
 
 
 @torch.no_grad()
-def predict(model: nn.Module, scene: np.ndarray, gaze: np.ndarray, batch: int = 256) -> tuple[np.ndarray, np.ndarray]:
+def predict(
+    model: nn.Module, scene: np.ndarray, gaze: np.ndarray, batch: int = 256
+) -> tuple[np.ndarray, np.ndarray]:
     """TvaNet's (box, score) on uint8 scene arrays (scaled here as the manifest says) and gaze histories."""
     model.eval()
     boxes, scores = [], []
@@ -63,4 +68,6 @@ def side_by_side(tva_box: np.ndarray, tva_score: np.ndarray | None, data: dict[s
     if tva_score is not None:
         out[f"{prefix}score_f1"] = baseline.f1(tva_score > 0.5, ep)
         out[f"{prefix}eye_only_score_f1"] = baseline.f1(baseline.scores(data["gaze"], eye) > 0.5, ep)
+        # What "always attending" scores: F1 is lenient when most frames are episode frames.
+        out[f"{prefix}always_on_score_f1"] = baseline.f1(np.ones(len(ep), bool), ep)
     return out

@@ -34,7 +34,8 @@ def export_onnx(model: torch.nn.Module, scene: torch.Tensor, gaze: torch.Tensor,
         warnings.filterwarnings("ignore", message="The shape inference of prim::Constant")
         torch.onnx.export(
             model.eval(), (scene, gaze), str(path), opset_version=OPSET, input_names=list(INPUT_NAMES),
-            output_names=list(OUTPUT_NAMES), dynamic_axes={n: {0: "batch"} for n in names}, do_constant_folding=True,
+            output_names=list(OUTPUT_NAMES), dynamic_axes={n: {0: "batch"} for n in names},
+            do_constant_folding=True,
         )
     try:
         onnx.checker.check_model(onnx.load(str(path)), full_check=True)
@@ -42,7 +43,9 @@ def export_onnx(model: torch.nn.Module, scene: torch.Tensor, gaze: torch.Tensor,
         raise ExportError(f"onnx.checker rejected the exported graph: {error}") from error
 
 
-def golden_inputs(ckpt: dict[str, Any], count: int, cache_dir: Path | None) -> tuple[torch.Tensor, torch.Tensor]:
+def golden_inputs(
+    ckpt: dict[str, Any], count: int, cache_dir: Path | None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The first ``count`` held-out samples that lie in an attention episode, and one that does not."""
     spec = SplitSpec.from_dict({**ckpt["tva_splits"]["test"], "clips": 1})
     data = load_split(spec, cache_dir)
@@ -53,8 +56,14 @@ def golden_inputs(ckpt: dict[str, Any], count: int, cache_dir: Path | None) -> t
     return scene, torch.from_numpy(data["gaze"][idx])
 
 
-def export_checkpoint(checkpoint: Path, out: Path, version: str | None = None, golden_count: int | None = None,
-                      parity: bool = True, cache_dir: Path | None = None) -> dict[str, Any]:
+def export_checkpoint(
+    checkpoint: Path,
+    out: Path,
+    version: str | None = None,
+    golden_count: int | None = None,
+    parity: bool = True,
+    cache_dir: Path | None = None,
+) -> dict[str, Any]:
     out = out.resolve()
     ckpt = load_checkpoint(checkpoint)
     held = ckpt.get("held_out")
@@ -70,16 +79,20 @@ def export_checkpoint(checkpoint: Path, out: Path, version: str | None = None, g
         export_onnx(model, scene, gaze, stage / "model.onnx")
         with torch.no_grad():
             box, score = model(scene, gaze)
-        write_golden(stage / "golden.json", {"scene": scene, "gaze": gaze}, {"box": box, "score": score}, TOLERANCE)
+        ins, outs = {"scene": scene, "gaze": gaze}, {"box": box, "score": score}
+        write_golden(stage / "golden.json", ins, outs, TOLERANCE)
         exp = ckpt["experiment"]
         manifest = build_manifest(
             name=ckpt["model"], version=version or exp["version"], task="tva", spec=spec, model_dir=stage,
-            metrics={"heldOut": held["test"], "baselines": held["baselines"], "validation": ckpt.get("metrics", {})},
+            metrics={
+                "heldOut": held["test"], "baselines": held["baselines"], "validation": ckpt.get("metrics", {})
+            },
             dataset=ckpt["dataset"],
             training={
                 "config": exp, "modelConfig": ckpt["model_config"], "seed": exp["seed"],
                 "trainedAt": ckpt.get("saved_at"), "trainedWithTorch": ckpt.get("torch_version"),
-                "epoch": ckpt.get("epoch"), "steps": ckpt.get("steps"), "trainSeconds": held.get("trainSeconds"),
+                "epoch": ckpt.get("epoch"), "steps": ckpt.get("steps"),
+                "trainSeconds": held.get("trainSeconds"),
                 "parameters": sum(p.numel() for p in model.parameters()),
             },
             description=spec["description"],

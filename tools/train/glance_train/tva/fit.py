@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
@@ -27,13 +28,14 @@ Split = dict[str, np.ndarray]
 
 
 def targets(data: Split) -> torch.Tensor:
-    t = np.concatenate(
-        [data["box"], data["has_object"][:, None].astype(np.float32), data["episode"][:, None].astype(np.float32)], 1
-    )
+    flags = [data["has_object"][:, None].astype(np.float32), data["episode"][:, None].astype(np.float32)]
+    t = np.concatenate([data["box"], *flags], 1)
     return torch.from_numpy(t.astype(np.float32))
 
 
-def batch(data: Split, idx: np.ndarray, flip: np.ndarray | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def batch(
+    data: Split, idx: np.ndarray, flip: np.ndarray | None = None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     scene = torch.from_numpy(data["scene"][idx]).float().div_(255.0)
     gaze = torch.from_numpy(data["gaze"][idx].copy())
     t = targets({k: data[k][idx] for k in ("box", "has_object", "episode")})
@@ -47,6 +49,42 @@ def batch(data: Split, idx: np.ndarray, flip: np.ndarray | None = None) -> tuple
         tf[:, 0] = torch.where(tf[:, 4] > 0.5, 1.0 - tf[:, 0], tf[:, 0])
         t[f] = tf
     return scene, gaze, t
+
+
+def appearance(scene: torch.Tensor, gaze: torch.Tensor, t: torch.Tensor, gen: torch.Generator) -> None:
+    """In place: what a real scene camera varies and the renderer does not (exposure, white balance, contrast,
+    colourless scenes, sensor noise) and object scale (zoom 0.6-1.2 about the centre, moving gaze and box with
+    it), so the network relies less on the renderer's look. Both frames of a sample get the same change."""
+    b = scene.shape[0]
+
+    def u(lo: float, hi: float, *shape: int) -> torch.Tensor:
+        return lo + (hi - lo) * torch.rand(*shape, generator=gen)
+
+    grey = (u(0, 1, b) < 0.25).view(b, 1, 1, 1)
+    mono = scene.view(b, 2, 3, *scene.shape[2:]).mean(2, keepdim=True)
+    mono = mono.expand(-1, -1, 3, -1, -1).reshape(scene.shape)
+    scene.copy_(torch.where(grey, mono, scene))
+    mean = scene.mean((1, 2, 3), keepdim=True)
+    contrast = u(0.6, 1.3, b).view(b, 1, 1, 1)
+    colour = u(0.85, 1.15, b, 3).repeat(1, 2).view(b, 6, 1, 1)
+    scene.copy_(((scene - mean) * contrast + mean) * colour * u(0.6, 1.4, b).view(b, 1, 1, 1))
+    bias = u(-0.1, 0.1, b).view(b, 1, 1, 1)  # drawn before the noise: the shipped model's draw order
+    scene.add_(bias + torch.randn(scene.shape, generator=gen) * u(0, 0.03, b).view(b, 1, 1, 1))
+    scene.clamp_(0.0, 1.0)
+    zoom = u(0.6, 1.2, b)
+    theta = torch.zeros(b, 2, 3)
+    theta[:, 0, 0] = 1.0 / zoom
+    theta[:, 1, 1] = 1.0 / zoom
+    grid = F.affine_grid(theta, list(scene.shape), align_corners=False)
+    scene.copy_(F.grid_sample(scene, grid, mode="bilinear", padding_mode="reflection", align_corners=False))
+    z = zoom.view(b, 1)
+    valid = gaze[:, :, 2:3] > 0.5
+    gaze[:, :, 0:2] = torch.where(valid, 0.5 + (gaze[:, :, 0:2] - 0.5) * z.unsqueeze(2), gaze[:, :, 0:2])
+    has = t[:, 4:5] > 0.5
+    lo = (0.5 + (t[:, 0:2] - t[:, 2:4] / 2 - 0.5) * z).clamp(0, 1)
+    hi = (0.5 + (t[:, 0:2] + t[:, 2:4] / 2 - 0.5) * z).clamp(0, 1)
+    box = torch.cat([(lo + hi) / 2, hi - lo], 1)
+    t[:, 0:4] = torch.where(has, box, t[:, 0:4])
 
 
 def outputs(model: nn.Module, scene: torch.Tensor, gaze: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -88,14 +126,17 @@ class FitResult:
 
 
 def fit(model: nn.Module, train: Split, val: Split, cfg: TrainConfig, seed: int, out: Path | None,
-        meta: dict[str, Any], quiet: bool = False) -> FitResult:
+        meta: dict[str, Any], quiet: bool = False, augment: bool = False) -> FitResult:
     torch.set_num_threads(max(cfg.threads, 1))
     rng = np.random.default_rng(seed)
+    gen = torch.Generator().manual_seed(seed)
     n = len(train["scene"])
     per_epoch = n // cfg.batch_size
     steps_total = cfg.epochs * per_epoch if cfg.max_steps <= 0 else min(cfg.max_steps, cfg.epochs * per_epoch)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=max(steps_total, 1), pct_start=0.15)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=cfg.lr, total_steps=max(steps_total, 1), pct_start=0.15
+    )
     result, stale, start = FitResult(), 0, time.perf_counter()
     for epoch in range(cfg.epochs):
         model.train()
@@ -107,6 +148,8 @@ def fit(model: nn.Module, train: Split, val: Split, cfg: TrainConfig, seed: int,
         for b in bar:
             idx = np.sort(order[b * cfg.batch_size : (b + 1) * cfg.batch_size])
             s, g, t = batch(train, idx, rng.random(len(idx)) < 0.5)
+            if augment:
+                appearance(s, g, t, gen)
             loss, _ = task.loss(outputs(model, s, g), t)
             if not math.isfinite(float(loss)):
                 raise FloatingPointError(f"loss is {float(loss)} at step {result.steps}")

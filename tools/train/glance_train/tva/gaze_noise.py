@@ -86,8 +86,8 @@ def tracked_gaze(clip: Clip, frames: np.ndarray, rng: np.random.Generator, err: 
 
 
 def history(xy: np.ndarray, valid: np.ndarray, end: int, width: float, height: float) -> np.ndarray:
-    """The model's gaze input at frame index ``end`` of a per-frame track: (16, 3) of (x/W, y/H, valid), newest
-    last; no sample (or before the track) is (0, 0, 0)."""
+    """The model's gaze input at frame index ``end`` of a per-frame track: (16, 3) of (x/W, y/H, valid),
+    newest last; no sample (or before the track) is (0, 0, 0)."""
     out = np.zeros((HISTORY, 3), np.float32)
     for k in range(HISTORY):
         i = end - (HISTORY - 1) + k

@@ -46,7 +46,8 @@ def _grid(h: int, w: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Pixel-centre coordinates as fractions of the frame, shape (1, 1, h, w)."""
     ys = (torch.arange(h, dtype=torch.float32) + 0.5) / h
     xs = (torch.arange(w, dtype=torch.float32) + 0.5) / w
-    return xs.view(1, 1, 1, w).expand(1, 1, h, w).contiguous(), ys.view(1, 1, h, 1).expand(1, 1, h, w).contiguous()
+    gx = xs.view(1, 1, 1, w).expand(1, 1, h, w).contiguous()
+    return gx, ys.view(1, 1, h, 1).expand(1, 1, h, w).contiguous()
 
 
 class TvaNet(nn.Module):
@@ -66,14 +67,19 @@ class TvaNet(nn.Module):
         self.heat = nn.Conv2d(cfg.fuse, 1, 1)
         g = cfg.gaze_hidden
         self.gaze_net = nn.Sequential(
-            nn.Conv1d(5, g, 3, padding=1), nn.ReLU(inplace=True), nn.Conv1d(g, g, 3, padding=1), nn.ReLU(inplace=True)
+            nn.Conv1d(5, g, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv1d(g, g, 3, padding=1),
+            nn.ReLU(inplace=True),
         )
         self.gaze_out = nn.Linear(2 * g, g)
         self.size_head = nn.Sequential(nn.Linear(cfg.fuse + g, 32), nn.ReLU(inplace=True), nn.Linear(32, 2))
-        self.score_head = nn.Sequential(nn.Linear(cfg.fuse + g + c3 + 1, 32), nn.ReLU(inplace=True), nn.Linear(32, 1))
+        self.score_head = nn.Sequential(
+            nn.Linear(cfg.fuse + g + c3 + 1, 32), nn.ReLU(inplace=True), nn.Linear(32, 1)
+        )
 
     def _latest(self, gaze: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Latest valid gaze (B, 2) and whether there is any (B, 1): a softmax that picks the newest valid step."""
+        """Latest valid gaze (B, 2) and whether there is any (B, 1): a softmax picks the newest valid step."""
         valid = gaze[:, :, 2]
         w = torch.softmax(self.steps * 4.0 + (valid - 1.0) * 1e4, dim=1)
         xy = (w.unsqueeze(2) * gaze[:, :, 0:2]).sum(1)

@@ -11,6 +11,8 @@ scene moved 3x faster than it did. Coordinates are handled in a 640x480 frame (t
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,7 +72,8 @@ def track_video(path: Path = VTEST, max_frames: int | None = None) -> Tracks:
         mask = cv2.morphologyEx((fg > 200).astype(np.uint8) * 255, cv2.MORPH_OPEN, kernel)
         mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel, iterations=2)
         n, _, stats, _ = cv2.connectedComponentsWithStats(mask)
-        found = [np.array([s[0] * sx, s[1] * sy, s[2] * sx, s[3] * sy]) for s in stats[1:n] if s[4] >= MIN_AREA]
+        scale = np.array([sx, sy, sx, sy])
+        found = [s[:4] * scale for s in stats[1:n] if s[4] >= MIN_AREA]
         per_frame.append(found if len(frames) > WARMUP else [])
     cap.release()
     tracks: list[dict[int, np.ndarray]] = []
@@ -97,7 +100,7 @@ def track_video(path: Path = VTEST, max_frames: int | None = None) -> Tracks:
 
 
 def wearer(tracks: Tracks, seed: int) -> tuple[Clip, np.ndarray]:
-    """A synthetic gaze script over the tracked pedestrians; returns the clip and the per-frame attended track."""
+    """A synthetic gaze script over the tracked pedestrians; the clip and the per-frame attended track."""
     rng = child_rng(seed, "vtest-behaviour")
     n_frames = tracks.boxes.shape[1]
     pre = int(PRE_ROLL_S * 1000)
@@ -117,7 +120,8 @@ def wearer(tracks: Tracks, seed: int) -> tuple[Clip, np.ndarray]:
         dwell = int(rng.uniform(900, 2600)) if rng.random() < 0.85 else int(rng.uniform(250, 650))
         life = np.array([_remaining(exists[k], f) for k in range(len(exists))])
         big = np.nan_to_num(tracks.boxes[:, f, 3], nan=0.0) >= 30
-        choices = [k for k in range(len(exists)) if k != last and big[k] and life[k] * 1000 / FPS >= min(dwell, 900)]
+        long_enough = life * 1000 / FPS >= min(dwell, 900)
+        choices = [k for k in range(len(exists)) if k != last and big[k] and long_enough[k]]
         if choices and rng.random() < 0.75:
             k = int(rng.choice(choices))
             e = min(t + min(dwell, int(life[k] * 1000 / FPS)), n)
@@ -177,7 +181,8 @@ def vtest_samples(tracks: Tracks, seed: int) -> dict[str, np.ndarray]:
     frames = np.arange(clip.frames)
     xy, valid = tracked_gaze(clip, frames, rng, err)
     pick = np.arange(max(WARMUP, LAG_FRAMES, 15), clip.frames)
-    scene = np.concatenate([tracks.frames[pick], tracks.frames[pick - LAG_FRAMES]], axis=3).transpose(0, 3, 1, 2)
+    pair = np.concatenate([tracks.frames[pick], tracks.frames[pick - LAG_FRAMES]], axis=3)
+    scene = pair.transpose(0, 3, 1, 2)
     gaze = np.stack([history(xy, valid, int(f), W, H) for f in pick])
     box = np.zeros((len(pick), 4), np.float32)
     for i, f in enumerate(pick):
@@ -190,11 +195,29 @@ def vtest_samples(tracks: Tracks, seed: int) -> dict[str, np.ndarray]:
             "episode": clip.in_episode(pick) & has, "frame": pick}
 
 
-def evaluate_vtest(model: nn.Module, eye: EyeOnly, wearers: int = 3, seed: int = 77) -> dict[str, float]:
+def cached_tracks(cache_dir: Path | None, path: Path = VTEST) -> Tracks:
+    """track_video's result, kept in the dataset cache (keyed by the video's size and the tracker source)."""
+    if cache_dir is None:
+        return track_video(path)
+    key = hashlib.sha256(f"{path}:{path.stat().st_size}".encode() + inspect.getsource(track_video).encode())
+    file = cache_dir / f"tva-vtest-{key.hexdigest()[:20]}.npz"
+    if file.exists():
+        with np.load(file) as z:
+            return Tracks(z["boxes"], z["frames"])
+    tracks = track_video(path)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = file.with_suffix(".tmp.npz")
+    np.savez(tmp, boxes=tracks.boxes, frames=tracks.frames)
+    tmp.replace(file)
+    return tracks
+
+
+def evaluate_vtest(model: nn.Module, eye: EyeOnly, wearers: int = 3, seed: int = 77,
+                   cache_dir: Path | None = None) -> dict[str, float]:
     """``real_vtest_*`` metrics over ``wearers`` synthetic gaze scripts on the same video."""
     if not VTEST.exists():
         return {}
-    tracks = track_video()
+    tracks = cached_tracks(cache_dir)
     parts = [vtest_samples(tracks, seed + i) for i in range(wearers)]
     data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     with torch.no_grad():
