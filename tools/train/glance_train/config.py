@@ -26,6 +26,9 @@ class TrainConfig:
     min_delta: float = 0.0
     max_steps: int = 0
     """Stop after this many optimiser steps (0: no limit); for smoke runs and tests."""
+    max_seconds: float = 0.0
+    """Stop after this much training wall time (0: no limit), so a run keeps its time budget on a busy
+    machine; checked every step with one process, at epoch ends with several (ranks must stop together)."""
     world_size: int = 1
     """DDP worker processes on this machine (gloo, CPU)."""
     threads: int = 1

@@ -32,6 +32,14 @@ from glance_train.tasks import Task
 Batch = tuple[torch.Tensor, torch.Tensor]
 
 
+def _project_constraints(net: nn.Module) -> None:
+    """Modules with a parameter constraint (e.g. the LI layer's W_c ∈ [0, 1]) project back after each step."""
+    for m in net.modules():
+        project = getattr(m, "project_", None)
+        if callable(project):
+            project()
+
+
 @dataclass
 class FitResult:
     history: list[dict[str, float]] = field(default_factory=list)
@@ -39,6 +47,7 @@ class FitResult:
     best_epoch: int = -1
     steps: int = 0
     stopped_early: bool = False
+    out_of_time: bool = False
     seconds: float = 0.0
 
 
@@ -81,8 +90,11 @@ class Trainer:
         stale = 0
         for epoch in range(cfg.epochs):
             sampler.set_epoch(epoch)
-            train_loss = self._epoch(ctx, net, loader, opt, sched, epoch, result, steps_total)
-            stop = result.steps >= steps_total
+            deadline = start + cfg.max_seconds if cfg.max_seconds > 0 and not ctx.distributed else math.inf
+            train_loss = self._epoch(ctx, net, loader, opt, sched, epoch, result, steps_total, deadline)
+            timed_out = cfg.max_seconds > 0 and time.perf_counter() - start > cfg.max_seconds
+            result.out_of_time = result.out_of_time or timed_out
+            stop = result.steps >= steps_total or timed_out
             if ctx.is_main:
                 improved = self._end_epoch(model, val_loader, epoch, train_loss, opt, result, start)
                 stale = 0 if improved else stale + 1
@@ -103,6 +115,7 @@ class Trainer:
         epoch: int,
         result: FitResult,
         steps_total: int,
+        deadline: float = math.inf,
     ) -> float:
         net.train()
         show = ctx.is_main and not self.quiet and sys.stderr.isatty()
@@ -118,11 +131,12 @@ class Trainer:
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            _project_constraints(net)
             sched.step()
             result.steps += 1
             total, count = total + float(loss), count + 1
             bar.set_postfix(loss=f"{total / count:.3f}")
-            if result.steps >= steps_total:
+            if result.steps >= steps_total or time.perf_counter() > deadline:
                 break
         bar.close()
         return total / max(count, 1)
