@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { eyeTrackingConfigSchema } from '../calibration/config.ts';
 import { modelsConfigSchema } from '../models/config.ts';
+import { segmentationConfigSchema } from '../pipelines/segmentation/config.ts';
 import { syncConfigSchema } from '../sync/config.ts';
 import { BadInputError, messageOf } from './errors.ts';
 
@@ -80,6 +81,9 @@ export const configSchema = z.strictObject({
     .default({ pairingMaxSkewMs: 20, queueDepth: 8 }),
   models: modelsConfigSchema.describe('the model registry: directory, trusted signing keys, execution providers'),
   eyeTracking: eyeTrackingConfigSchema.prefault({}).describe('pupil detection, gaze mapping, fixations and blinks'),
+  segmentation: segmentationConfigSchema
+    .prefault({})
+    .describe('scene segmentation (per-pixel classes) with the zoo model, under a run/scale policy'),
   sync: z
     .union([z.literal(false), syncConfigSchema])
     .prefault({})

@@ -23,7 +23,7 @@ import { type Inputs, openInputs } from './inputs.ts';
 import type { Logger } from './logger.ts';
 import { MetricsRegistry } from './metrics.ts';
 import { FramePairer } from './pairing.ts';
-import { FramePipeline } from './pipeline.ts';
+import { FramePipeline, type Stage } from './pipeline.ts';
 import { telemetryRowOf } from './serial/telemetry-sink.ts';
 import { buildStages } from './stages.ts';
 import type { RunSummary } from './summary.ts';
@@ -78,6 +78,7 @@ export class Daemon {
   private syncStats: RunSummary['sync'];
   private modelsInUse: string[] = [];
   private recalibrate: (() => void) | undefined;
+  private stages: readonly Stage[] = [];
   private peakRss = 0;
   private sessionId = '';
   private stopRequested: 'signal' | undefined;
@@ -129,6 +130,7 @@ export class Daemon {
         ...this.sceneIntrinsics(),
       });
       this.pipeline = new FramePipeline(this.sessionId, pairer, rows, this.metrics, stages);
+      this.stages = stages;
       const gaze = stages.find((st): st is typeof st & { recalibrate(): void } => 'recalibrate' in st);
       this.recalibrate = gaze ? () => gaze.recalibrate() : undefined;
       return () => this.pipeline?.finish();
@@ -301,6 +303,7 @@ export class Daemon {
       frames,
       fps,
       stages: this.metrics.summary(),
+      ...this.stageReports(),
       records: this.countRecords(),
       errors: this.errors.summary(),
       models: this.modelsInUse,
@@ -309,6 +312,11 @@ export class Daemon {
       ...(this.syncStats ? { sync: this.syncStats } : {}),
       stoppedBy: this.stopRequested ?? 'end',
     };
+  }
+
+  private stageReports(): { reports?: Record<string, unknown> } {
+    const reports = this.stages.filter((st) => st.report).map((st) => [st.name, st.report?.()] as const);
+    return reports.length > 0 ? { reports: Object.fromEntries(reports) } : {};
   }
 
   private countRecords(): Record<string, number> {

@@ -19,6 +19,8 @@ export interface Stage {
   onScene?(paired: PairedScene): void | Promise<void>;
   /** Called once at the end of input so a stage can close what it holds open. */
   finish?(): void | Promise<void>;
+  /** What the stage did over the run, JSON-serialisable, for the run summary's `reports` (under the stage's name). */
+  report?(): unknown;
 }
 
 export interface FrameCounts {

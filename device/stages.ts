@@ -1,5 +1,6 @@
 import { createEyeTrackingStages, type SceneIntrinsics } from '../calibration/index.ts';
 import type { ModelRegistry } from '../models/registry.ts';
+import { createSegmentationStage, type SegmentationView } from '../pipelines/segmentation/index.ts';
 import type { MomentEvent } from '../pipelines/snippets/recorder.ts';
 import type { Db } from '../storage/db.ts';
 import type { Config } from './config.ts';
@@ -55,6 +56,8 @@ export interface StageContext {
   readonly moments: MomentBus;
   /** Set when the attention stage runs. */
   attention?: AttentionView;
+  /** Set when the segmentation stage runs (config `segmentation.enabled`): the latest scene label map. */
+  segmentation?: SegmentationView;
 }
 
 /**
@@ -73,5 +76,11 @@ export async function buildStages(deps: StageDeps): Promise<{ stages: Stage[]; c
       ...(deps.sceneCamera ? { sceneCamera: deps.sceneCamera } : {}),
     }),
   ];
+  if (deps.config.segmentation.enabled) {
+    // Before attention and emotion: they read the scene's classes at the gaze point.
+    const segmentation = await createSegmentationStage(await deps.models(), deps.config.segmentation);
+    context.segmentation = segmentation;
+    stages.push(segmentation);
+  }
   return { stages, context };
 }

@@ -13,6 +13,8 @@ export interface RunSummary {
   readonly frames: Record<string, { read: number; processed: number; dropped: number }>;
   readonly fps: Record<string, number>;
   readonly stages: Record<string, ReturnType<StageMetrics['summary']>>;
+  /** Per stage that reports one (Stage.report), what it did over the run. */
+  readonly reports?: Record<string, unknown>;
   readonly records: Record<string, number>;
   readonly errors: { count: number; first: string[] };
   readonly models: string[];
@@ -40,6 +42,7 @@ export function formatSummary(s: RunSummary): string {
   for (const [stage, m] of Object.entries(s.stages)) {
     lines.push(`  stage ${stage.padEnd(10)} n=${m.count} p50=${m.p50Ms} ms p99=${m.p99Ms} ms`);
   }
+  for (const [stage, r] of Object.entries(s.reports ?? {})) lines.push(`  ${stage}: ${JSON.stringify(r)}`);
   lines.push(
     `  records ${Object.entries(s.records)
       .map(([t, n]) => `${t}=${n}`)

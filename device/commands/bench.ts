@@ -13,6 +13,7 @@ const GROUPS: Record<string, () => Metric[] | Promise<Metric[]>> = {
   // (`cd tools/train && python3 -m reports.toolchain`) and read here.
   toolchain: () => readToolchainReport(),
   sync: async () => (await import('../../sync/bench.ts')).benchSync(),
+  segmentation: async () => (await import('../../tools/bench/segmentation.ts')).benchSegmentation(),
 };
 
 function readToolchainReport(): Metric[] {

@@ -32,6 +32,20 @@ from glance_train.tasks import Task
 Batch = tuple[torch.Tensor, torch.Tensor]
 
 
+def one_cycle(fraction: float, max_lr: float, warmup: float = 0.15) -> float:
+    """OneCycleLR's cosine shape (start and end at max_lr/25 and max_lr/25e4) at ``fraction`` ∈ [0, 1]."""
+    f = min(max(fraction, 0.0), 1.0)
+    start, end = max_lr / 25.0, max_lr / 25.0 / 1e4
+    if f < warmup:
+        return start + (max_lr - start) * (1 - math.cos(math.pi * f / warmup)) / 2
+    return end + (max_lr - end) * (1 + math.cos(math.pi * (f - warmup) / (1 - warmup))) / 2
+
+
+def _set_lr(opt: torch.optim.Optimizer, lr: float) -> None:
+    for group in opt.param_groups:
+        group["lr"] = lr
+
+
 def _project_constraints(net: nn.Module) -> None:
     """Modules with a parameter constraint (e.g. the LI layer's W_c ∈ [0, 1]) project back after each step."""
     for m in net.modules():
@@ -92,14 +106,15 @@ class Trainer:
             sampler.set_epoch(epoch)
             deadline = start + cfg.max_seconds if cfg.max_seconds > 0 and not ctx.distributed else math.inf
             train_loss = self._epoch(ctx, net, loader, opt, sched, epoch, result, steps_total, deadline)
-            timed_out = cfg.max_seconds > 0 and time.perf_counter() - start > cfg.max_seconds
-            result.out_of_time = result.out_of_time or timed_out
-            stop = result.steps >= steps_total or timed_out
+            stop = result.steps >= steps_total
             if ctx.is_main:
                 improved = self._end_epoch(model, val_loader, epoch, train_loss, opt, result, start)
                 stale = 0 if improved else stale + 1
                 if stale >= cfg.patience and not stop:
                     result.stopped_early = stop = True
+            # The budget covers validation too: no epoch starts once it is spent.
+            if cfg.max_seconds > 0 and time.perf_counter() - start > cfg.max_seconds:
+                result.out_of_time = stop = True
             if broadcast_flag(ctx, stop):
                 break
         result.seconds = time.perf_counter() - start
@@ -132,7 +147,14 @@ class Trainer:
             loss.backward()
             opt.step()
             _project_constraints(net)
-            sched.step()
+            if math.isfinite(deadline):
+                # A time-budgeted run follows the one-cycle shape over its wall-time budget instead of a step
+                # count: on a busy machine the step count is unknown, and a schedule cut off at its peak
+                # learning rate leaves a worse model than a full, shorter one.
+                _set_lr(opt, one_cycle(1.0 - (deadline - time.perf_counter()) / self.config.max_seconds,
+                                       self.config.lr))
+            else:
+                sched.step()
             result.steps += 1
             total, count = total + float(loss), count + 1
             bar.set_postfix(loss=f"{total / count:.3f}")

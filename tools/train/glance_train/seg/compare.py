@@ -66,6 +66,7 @@ def evaluate_at_scale(model: torch.nn.Module, images: np.ndarray, targets: np.nd
 
 
 def judge(run: Path, images: np.ndarray, targets: np.ndarray) -> dict[str, Any]:
+    """The run's own held-out record, and both networks re-scored at every scale on the same frames."""
     ckpt = load_checkpoint(run / "best.pt")
     model = model_from_checkpoint(ckpt)
     li = [m.clipped_weight() for m in model.li_layers()]  # type: ignore[operator]
@@ -88,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, help="export the better model here (e.g. models/zoo/segmentation/1.0.0)")
     p.add_argument("--report", type=Path, help="write the comparison JSON here")
     p.add_argument("--version", help="version of the exported model")
+    p.add_argument("--frames", type=int, default=300, help="held-out frames for the per-scale scores")
     args = p.parse_args(argv)
     for run in (args.li, args.baseline):
         if not (run / "best.pt").exists():
@@ -101,13 +103,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     test = ckpt["dataset"]["splits"]["test"]
     cfg = SegDatasetConfig.from_dict({**ckpt["dataset"]["config"], "size": test["size"], "seed": test["seed"]})
-    rendered = _cached(cfg)
-    variants = {"li": judge(args.li, rendered[0], rendered[1]),
-                "baseline": judge(args.baseline, rendered[0], rendered[1])}
+    images, targets = (a[: args.frames] for a in _cached(cfg))
+    variants = {"li": judge(args.li, images, targets), "baseline": judge(args.baseline, images, targets)}
     # Chosen on validation, so the held-out numbers stay an unbiased report of both.
     winner = max(variants, key=lambda k: variants[k]["validation"]["val_miou"])
     report = {"winner": winner, "chosenBy": "validation mIoU", "variants": variants,
-              "dataset": ckpt["dataset"]["fingerprint"]}
+              "dataset": ckpt["dataset"]["fingerprint"], "scaleFrames": len(targets)}
     for name, v in variants.items():
         rows = ", ".join(f"{s['scale']}: {s['miou']:.3f}/{s['boundaryF2']:.3f}" for s in v["scales"])
         print(f"{name:8s} li={v['li']:5s} test mIoU/BF2 by scale {rows}")
