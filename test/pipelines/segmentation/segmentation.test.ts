@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Frame } from '../../../device/frames.ts';
@@ -11,7 +11,7 @@ import {
   FixedIntervalPolicy,
   type SegmentationStage,
 } from '../../../pipelines/segmentation/index.ts';
-import { SAMPLE } from '../../helpers/cli.ts';
+import { glance, SAMPLE, tmp } from '../../helpers/cli.ts';
 
 /**
  * The zoo's segmentation network through the stage on real decoded frames of the sample session (H.264, so not the
@@ -151,4 +151,34 @@ describe('segmentation stage on the sample session', () => {
     expect(r.framesSegmented).toBe(3); // frames 0, 4 and 8
     expect(stage.latest()?.tNs).toBe(few[8]?.tNs);
   }, 60_000);
+});
+
+describe('glance run with segmentation enabled', () => {
+  it('segments every Nth scene frame of the sample session and reports it in the summary', () => {
+    const dir = tmp('glance-seg-run-');
+    const config = join(dir, 'config.yaml');
+    writeFileSync(config, 'segmentation:\n  enabled: true\n  everyNthFrame: 30\n  scale: 0.5\n');
+    const summaryFile = join(dir, 'summary.json');
+    const r = glance([
+      'run',
+      '--once',
+      '--config',
+      config,
+      '--db',
+      join(dir, 'glance.db'),
+      '--data-dir',
+      dir,
+      '--summary',
+      summaryFile,
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    const summary = JSON.parse(readFileSync(summaryFile, 'utf8'));
+    const report = summary.reports.segmentation;
+    expect(report.framesSeen).toBe(summary.frames.scene.processed);
+    expect(report.framesSegmented).toBe(Math.ceil(report.framesSeen / 30));
+    expect(report.byScale['0.5'].frames).toBe(report.framesSegmented);
+    expect(report.modelMs).toBeGreaterThan(0);
+    expect(summary.models).toContain('segmentation@1.0.0');
+    expect(summary.errors.count).toBe(0);
+  }, 120_000);
 });
