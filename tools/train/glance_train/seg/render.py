@@ -22,7 +22,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from glance_train.synth import scene_objects, scene_render
+from glance_train.synth import scene_objects
 from glance_train.synth.scene_objects import CLASSES, SceneWorld, make_world
 from glance_train.synth.scene_render import background, draw_marker, draw_object
 from glance_train.synth.seeding import child_rng
