@@ -8,6 +8,7 @@ import { attentionConfigSchema } from '../pipelines/attention/config.ts';
 import { emotionConfigSchema } from '../pipelines/emotion/config.ts';
 import { facesConfigSchema } from '../pipelines/faces/config.ts';
 import { labelsConfigSchema } from '../pipelines/labels/config.ts';
+import { segmentationConfigSchema } from '../pipelines/segmentation/config.ts';
 import { snippetsConfigSchema } from '../pipelines/snippets/config.ts';
 import { syncConfigSchema } from '../sync/config.ts';
 import { BadInputError, messageOf } from './errors.ts';
@@ -85,6 +86,9 @@ export const configSchema = z.strictObject({
     .default({ pairingMaxSkewMs: 20, queueDepth: 8 }),
   models: modelsConfigSchema.describe('the model registry: directory, trusted signing keys, execution providers'),
   eyeTracking: eyeTrackingConfigSchema.prefault({}).describe('pupil detection, gaze mapping, fixations and blinks'),
+  segmentation: segmentationConfigSchema
+    .prefault({})
+    .describe('scene segmentation (per-pixel classes) with the zoo model, under a run/scale policy'),
   attention: attentionConfigSchema.describe('MemX attention (TVA) on the scene stream: what the wearer attends to'),
   snippets: snippetsConfigSchema.describe('compact clips of attended moments, pre/post capture, disk budget'),
   emotion: emotionConfigSchema.prefault({}).describe("EMOShip: the wearer's emotion episodes and what caused them"),

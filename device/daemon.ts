@@ -80,7 +80,7 @@ export class Daemon {
   private registry: ModelRegistry | undefined;
   private syncStats: RunSummary['sync'];
   private modelsInUse: string[] = [];
-  private stageStats: Record<string, Record<string, number>> = {};
+  private stageStats: Record<string, Record<string, unknown>> = {};
   private recalibrate: (() => void) | undefined;
   private peakRss = 0;
   private sessionId = '';

@@ -19,8 +19,11 @@ export interface Stage {
   onScene?(paired: PairedScene): void | Promise<void>;
   /** Called once at the end of input so a stage can close what it holds open. */
   finish?(): void | Promise<void>;
-  /** What the run summary reports for this stage beyond its timing (e.g. the share of frames a model ran on). */
-  stats?(): Record<string, number>;
+  /**
+   * What the run summary reports for this stage beyond its timing (the share of frames a model ran on, clips
+   * written, frames per scale…): JSON-serialisable, flat numbers where it can.
+   */
+  stats?(): Record<string, unknown>;
 }
 
 export interface FrameCounts {
@@ -69,8 +72,8 @@ export class FramePipeline {
   }
 
   /** Each stage's own figures, for the run summary. */
-  stageStats(): Record<string, Record<string, number>> {
-    const out: Record<string, Record<string, number>> = {};
+  stageStats(): Record<string, Record<string, unknown>> {
+    const out: Record<string, Record<string, unknown>> = {};
     for (const stage of this.stages) {
       const s = stage.stats?.();
       if (s) out[stage.name] = s;

@@ -1,7 +1,8 @@
 import { createEyeTrackingStages, type SceneIntrinsics } from '../calibration/index.ts';
 import type { ModelRegistry } from '../models/registry.ts';
-import { createEmotionStages, type SegmentationView } from '../pipelines/emotion/index.ts';
+import { createEmotionStages } from '../pipelines/emotion/index.ts';
 import { createFacesStage } from '../pipelines/faces/index.ts';
+import { createSegmentationStage, type SegmentationView } from '../pipelines/segmentation/index.ts';
 import type { CaptureState } from '../pipelines/snippets/capture-state.ts';
 import { retentionPolicyOf } from '../pipelines/snippets/config.ts';
 import { type MomentEvent, SnippetRecorder } from '../pipelines/snippets/recorder.ts';
@@ -65,7 +66,7 @@ export interface StageContext {
   readonly moments: MomentBus;
   /** Set when the attention stage runs. */
   attention?: AttentionView;
-  /** Set when the segmentation stage runs: the scene class at a point (the emotion stage's cause). */
+  /** Set when the segmentation stage runs (config `segmentation.enabled`): the latest scene label map. */
   segmentation?: SegmentationView;
 }
 
@@ -90,6 +91,12 @@ export async function buildStages(deps: StageDeps): Promise<{ stages: Stage[]; c
         : {}),
     }),
   ];
+  if (deps.config.segmentation.enabled) {
+    // Before attention and emotion: they read the scene's classes at the gaze point.
+    const segmentation = await createSegmentationStage(await deps.models(), deps.config.segmentation);
+    context.segmentation = segmentation;
+    stages.push(segmentation);
+  }
   if (deps.config.attention.enabled) stages.push(await attentionStage(deps, context));
   // After eye tracking (it reads the gaze) and after attention/segmentation when they run (the cause).
   stages.push(
@@ -100,7 +107,7 @@ export async function buildStages(deps: StageDeps): Promise<{ stages: Stage[]; c
       detector: deps.config.eyeTracking.detector,
       logger: deps.logger,
       models: deps.models,
-      context,
+      context: emotionContext(context),
     })),
   );
   if (deps.config.faces.enabled) {
@@ -117,6 +124,23 @@ export async function buildStages(deps: StageDeps): Promise<{ stages: Stage[]; c
   // Last: it records what the stages before it decided (their moments) and the frame as it was.
   if (deps.config.snippets.enabled) stages.push(snippetStage(deps, context));
   return { stages, context };
+}
+
+/**
+ * The emotion stage's view of the shared context. Segmentation answers with the latest label map's class (the
+ * map is at most `everyNthFrame` scene frames old) and no per-pixel confidence, so its cause score is 1.
+ */
+function emotionContext(context: StageContext) {
+  const seg = context.segmentation;
+  return {
+    ...context,
+    segmentation: seg && {
+      classAt: (_tNs: bigint, x: number, y: number) => {
+        const label = seg.classAt(x, y);
+        return label === null ? null : { label, score: 1 };
+      },
+    },
+  };
 }
 
 async function attentionStage(deps: StageDeps, context: StageContext): Promise<Stage> {

@@ -14,7 +14,7 @@ export interface RunSummary {
   readonly fps: Record<string, number>;
   readonly stages: Record<string, ReturnType<StageMetrics['summary']>>;
   /** Figures stages report about themselves (attention: frames scored, episodes; snippets: clips, bytes…). */
-  readonly stageStats: Record<string, Record<string, number>>;
+  readonly stageStats: Record<string, Record<string, unknown>>;
   readonly records: Record<string, number>;
   readonly errors: { count: number; first: string[] };
   readonly models: string[];
@@ -45,7 +45,7 @@ export function formatSummary(s: RunSummary): string {
   for (const [stage, st] of Object.entries(s.stageStats)) {
     lines.push(
       `  ${stage.padEnd(16)} ${Object.entries(st)
-        .map(([k, v]) => `${k}=${v}`)
+        .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
         .join(' ')}`,
     );
   }

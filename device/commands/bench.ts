@@ -17,6 +17,7 @@ const GROUPS: Record<string, () => Metric[] | Promise<Metric[]>> = {
   schedulers: async () => (await import('../../tools/bench/schedulers.ts')).benchSchedulers(),
   emotion: async () => (await import('../../tools/bench/emotion.ts')).benchEmotion(),
   faces: async () => (await import('../../tools/bench/faces.ts')).benchFaces(),
+  segmentation: async () => (await import('../../tools/bench/segmentation.ts')).benchSegmentation(),
 };
 
 function readToolchainReport(): Metric[] {

@@ -49,8 +49,16 @@ export function benchMemx(): Metric[] {
       { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, GLANCE_LOG_LEVEL: 'warn' } },
     );
     const s = JSON.parse(readFileSync(summaryFile, 'utf8')) as RunSummary;
-    const snippets = s.stageStats.snippets ?? {};
-    const attention = s.stageStats.attention ?? {};
+    const figure = (stage: string, key: string) => {
+      const v = s.stageStats[stage]?.[key];
+      return typeof v === 'number' ? v : 0;
+    };
+    const snippets = {
+      frames: figure('snippets', 'frames'),
+      bytes: figure('snippets', 'bytes'),
+      encodeMs: figure('snippets', 'encodeMs'),
+    };
+    const attention = { runShare: figure('attention', 'runShare') };
     const videoS = (snippets.frames ?? 0) / SCENE_FPS;
     const sessionMin = (s.frames.scene?.processed ?? 0) / SCENE_FPS / 60;
     const metrics: Metric[] = [

@@ -21,10 +21,21 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
+/** A spec's shape with its symbolic dimensions filled in: spatial ones from the manifest's resize, the rest `batch`. */
+export function concreteDims(spec: Manifest['inputs'][number], batch: number): number[] {
+  const size = (spec.normalisation?.resize ?? {}) as { width?: unknown; height?: unknown };
+  return spec.shape.map((d) => {
+    if (typeof d === 'number') return d;
+    if (d === 'height' && typeof size.height === 'number') return size.height;
+    if (d === 'width' && typeof size.width === 'number') return size.width;
+    return batch;
+  });
+}
+
 function feeds(manifest: Manifest, batch: number): Record<string, ort.Tensor> {
   return Object.fromEntries(
     manifest.inputs.map((spec) => {
-      const dims = spec.shape.map((d) => (typeof d === 'number' ? d : batch));
+      const dims = concreteDims(spec, batch);
       const data = Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => Math.random());
       return [spec.name, new ort.Tensor('float32', data, dims)];
     }),

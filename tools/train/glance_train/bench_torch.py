@@ -26,7 +26,9 @@ def measure(
 ) -> dict[str, float]:
     torch.set_num_threads(threads)
     model = create_model(str(manifest["name"]), manifest["provenance"]["modelConfig"]).eval()
-    shape = [batch if isinstance(d, str) else int(d) for d in manifest["inputs"][0]["shape"]]
+    spec = manifest["inputs"][0]
+    size = spec.get("normalisation", {}).get("resize", {})
+    shape = [int(d) if not isinstance(d, str) else int(size.get(d, batch)) for d in spec["shape"]]
     x = torch.rand(*shape)
     times = []
     with torch.inference_mode():

@@ -26,6 +26,11 @@ class TrainConfig:
     min_delta: float = 0.0
     max_steps: int = 0
     """Stop after this many optimiser steps (0: no limit); for smoke runs and tests."""
+    max_seconds: float = 0.0
+    """Stop after this much training wall time (0: no limit), so a run keeps its time budget on a busy
+    machine. With one process the learning rate then follows the one-cycle shape over the time budget (the
+    step count is whatever the machine allows, recorded in the run); with several, the budget is checked at
+    epoch ends only (ranks must stop together) and the step-based schedule stays."""
     world_size: int = 1
     """DDP worker processes on this machine (gloo, CPU)."""
     threads: int = 1

@@ -43,8 +43,21 @@ class ExportError(Exception):
     """The export did not produce a model the device would accept; the message says which step failed."""
 
 
+def symbolic_axes(spec: dict[str, Any]) -> dict[str, dict[int, str]]:
+    """Every string dimension of the I/O spec's shapes ("batch", "height", …) becomes a dynamic ONNX axis."""
+    return {
+        t["name"]: {i: d for i, d in enumerate(t["shape"]) if isinstance(d, str)}
+        for t in [*spec["inputs"], *spec["outputs"]]
+    }
+
+
 def export_onnx(
-    model: nn.Module, example: torch.Tensor, path: Path, input_name: str, output_names: tuple[str, ...]
+    model: nn.Module,
+    example: torch.Tensor,
+    path: Path,
+    input_name: str,
+    output_names: tuple[str, ...],
+    dynamic_axes: dict[str, dict[int, str]] | None = None,
 ) -> None:
     names = [input_name, *output_names]
     with warnings.catch_warnings():
@@ -59,7 +72,7 @@ def export_onnx(
             opset_version=OPSET,
             input_names=[input_name],
             output_names=list(output_names),
-            dynamic_axes={n: {0: "batch"} for n in names},
+            dynamic_axes=dynamic_axes or {n: {0: "batch"} for n in names},
             do_constant_folding=True,
         )
     proto = onnx.load(str(path))
@@ -107,6 +120,7 @@ def export_checkpoint(
     version: str | None = None,
     golden_count: int | None = None,
     parity: bool = True,
+    extra_metrics: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Export ``checkpoint`` into ``out`` (replaced only on success); return the manifest."""
     out = out.resolve()  # the parity check runs from the repository root
@@ -119,20 +133,27 @@ def export_checkpoint(
         raise ValueError(f"{checkpoint} has no held-out metrics: export best.pt of a finished training run")
     model = model_from_checkpoint(ckpt)
     task = get_task(model_entry(ckpt["model"]).task)
-    spec = task.io_spec(ckpt["model_config"]["input_size"])
+    spec = task.io_spec(ckpt["model_config"])
     count = int(golden_count or ckpt["experiment"].get("export", {}).get("golden_count", 3))
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         # Tasks whose inputs are not eye images (the keyframe policy's states) carry their golden inputs.
-        inputs = ckpt["golden_inputs"][:count] if "golden_inputs" in ckpt else golden_inputs(ckpt, count)
-        export_onnx(model, inputs, stage / "model.onnx", spec["inputs"][0]["name"], task.output_names)
+        inputs = ckpt["golden_inputs"][:count] if "golden_inputs" in ckpt else task.data().golden_inputs(ckpt, count)
+        input_name = spec["inputs"][0]["name"]
+        # A model may have an export form computing the same function more plainly (LI layers as Conv nodes).
+        for_export = getattr(model, "for_export", None)
+        exported = for_export() if callable(for_export) else model
+        export_onnx(exported, inputs, stage / "model.onnx", input_name, task.output_names, symbolic_axes(spec))
         with torch.no_grad():
             outputs = model(inputs)
+        outputs = outputs if isinstance(outputs, tuple) else (outputs,)
         named_outputs = dict(zip(task.output_names, outputs, strict=True))
         write_golden(stage / "golden.json", {spec["inputs"][0]["name"]: inputs}, named_outputs, TOLERANCE)
         version = version or ckpt["experiment"]["version"]
         manifest = manifest_from_checkpoint(ckpt, spec, stage, version, model)
+        if extra_metrics:
+            manifest["metrics"] |= extra_metrics
         (stage / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         if parity:
             report = parity_check(stage, TOLERANCE)

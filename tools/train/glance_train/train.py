@@ -25,7 +25,6 @@ from glance_train.checkpoint import load_checkpoint, model_from_checkpoint, save
 from glance_train.config import Experiment, load_experiment
 from glance_train.curves import write_metrics
 from glance_train.data.cache import default_cache_dir
-from glance_train.data.splits import EyeSplits, dataset_record, datasets, render_splits
 from glance_train.distributed import WorkerContext, is_secondary_rank, launch
 from glance_train.models import config_dict, create_model, model_config, model_entry
 from glance_train.seeding import seed_everything
@@ -51,16 +50,17 @@ def resolve_config(name_or_path: str) -> Path:
 def _worker(
     ctx: WorkerContext,
     exp: Experiment,
-    splits: EyeSplits,
+    splits: Any,
     cache_dir: Path,
     out: Path,
     meta: dict[str, Any],
     quiet: bool,
 ) -> None:
     seed_everything(exp.seed)  # same initial weights on every rank
-    data = datasets(render_splits(splits, 1, cache_dir))  # cache hits: the parent rendered them
-    model = create_model(exp.model, exp.model_config)
     task = get_task(model_entry(exp.model).task)
+    kit = task.data()
+    data = kit.datasets(kit.render(splits, 1, cache_dir))  # cache hits: the parent rendered them
+    model = create_model(exp.model, exp.model_config)
     trainer = Trainer(exp.train, task, exp.seed, out if ctx.is_main else None, meta, quiet, exp.mat)
     result = trainer.fit(ctx, model, data["train"], data["val"])
     if ctx.is_main and not quiet:
@@ -73,12 +73,13 @@ def run(exp: Experiment, out: Path, cache_dir: Path, jobs: int, quiet: bool) -> 
     # config
     mcfg = model_config(exp.model, exp.model_config)
     task = get_task(model_entry(exp.model).task)
-    splits = EyeSplits.from_dict(exp.data, mcfg.input_size)
+    kit = task.data()
+    splits = kit.splits(exp.data, mcfg)
     # data: rendered once here, in parallel; workers read the cache
     t0 = time.perf_counter()
-    rendered = render_splits(splits, jobs, cache_dir)
+    rendered = kit.render(splits, jobs, cache_dir)
     render_s = time.perf_counter() - t0
-    dataset = dataset_record(splits, rendered)
+    dataset = kit.record(splits, rendered)
     meta = {
         "model": exp.model,
         "model_config": config_dict(mcfg),
@@ -94,7 +95,7 @@ def run(exp: Experiment, out: Path, cache_dir: Path, jobs: int, quiet: bool) -> 
     # held-out test of the best checkpoint, against baselines that ignore the image
     ckpt = load_checkpoint(out / "best.pt")
     model = model_from_checkpoint(ckpt)
-    data = datasets(rendered)
+    data = kit.datasets(rendered)
     test = task.evaluate(model, DataLoader(data["test"], batch_size=256), "test")
     base = task.baselines(data["train"].targets, data["test"].targets, "test")
     held_out = {"test": test, "baselines": base, "trainSeconds": train_s}

@@ -38,6 +38,28 @@ from glance_train.tasks import Task
 Batch = tuple[torch.Tensor, torch.Tensor]
 
 
+def one_cycle(fraction: float, max_lr: float, warmup: float = 0.15) -> float:
+    """OneCycleLR's cosine shape (start and end at max_lr/25 and max_lr/25e4) at ``fraction`` ∈ [0, 1]."""
+    f = min(max(fraction, 0.0), 1.0)
+    start, end = max_lr / 25.0, max_lr / 25.0 / 1e4
+    if f < warmup:
+        return start + (max_lr - start) * (1 - math.cos(math.pi * f / warmup)) / 2
+    return end + (max_lr - end) * (1 + math.cos(math.pi * (f - warmup) / (1 - warmup))) / 2
+
+
+def _set_lr(opt: torch.optim.Optimizer, lr: float) -> None:
+    for group in opt.param_groups:
+        group["lr"] = lr
+
+
+def _project_constraints(net: nn.Module) -> None:
+    """Modules with a parameter constraint (e.g. the LI layer's W_c ∈ [0, 1]) project back after each step."""
+    for m in net.modules():
+        project = getattr(m, "project_", None)
+        if callable(project):
+            project()
+
+
 @dataclass
 class FitResult:
     history: list[dict[str, float]] = field(default_factory=list)
@@ -45,6 +67,7 @@ class FitResult:
     best_epoch: int = -1
     steps: int = 0
     stopped_early: bool = False
+    out_of_time: bool = False
     seconds: float = 0.0
     mat: dict[str, Any] = field(default_factory=dict)
     """MAT's record (``TrainerMat.record``) when MAT is on: per-epoch λ_max per module and the active set."""
@@ -98,7 +121,8 @@ class Trainer:
         stale = 0
         for epoch in range(cfg.epochs):
             sampler.set_epoch(epoch)
-            train_loss = self._epoch(ctx, net, loader, opt, sched, epoch, result, steps_total, mat)
+            deadline = start + cfg.max_seconds if cfg.max_seconds > 0 and not ctx.distributed else math.inf
+            train_loss = self._epoch(ctx, net, loader, opt, sched, epoch, result, steps_total, mat, deadline)
             stop = result.steps >= steps_total
             if mat is not None:
                 mat.end_epoch(epoch + 1)
@@ -108,6 +132,9 @@ class Trainer:
                 stale = 0 if improved else stale + 1
                 if stale >= cfg.patience and not stop:
                     result.stopped_early = stop = True
+            # The budget covers validation too: no epoch starts once it is spent.
+            if cfg.max_seconds > 0 and time.perf_counter() - start > cfg.max_seconds:
+                result.out_of_time = stop = True
             if broadcast_flag(ctx, stop):
                 break
         if mat is not None:
@@ -126,6 +153,7 @@ class Trainer:
         result: FitResult,
         steps_total: int,
         mat: TrainerMat | None = None,
+        deadline: float = math.inf,
     ) -> float:
         net.train()
         show = ctx.is_main and not self.quiet and sys.stderr.isatty()
@@ -147,13 +175,21 @@ class Trainer:
             if mat is not None:
                 mat.check_skipped()
             opt.step()
-            sched.step()
+            _project_constraints(net)
+            if math.isfinite(deadline):
+                # A time-budgeted run follows the one-cycle shape over its wall-time budget instead of a step
+                # count: on a busy machine the step count is unknown, and a schedule cut off at its peak
+                # learning rate leaves a worse model than a full, shorter one.
+                _set_lr(opt, one_cycle(1.0 - (deadline - time.perf_counter()) / self.config.max_seconds,
+                                       self.config.lr))
+            else:
+                sched.step()
             if mat is not None:
                 mat.after_step()
             result.steps += 1
             total, count = total + float(loss), count + 1
             bar.set_postfix(loss=f"{total / count:.3f}")
-            if result.steps >= steps_total:
+            if result.steps >= steps_total or time.perf_counter() > deadline:
                 break
         bar.close()
         return total / max(count, 1)

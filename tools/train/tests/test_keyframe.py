@@ -94,7 +94,7 @@ def test_dqn_learns_to_key_at_scene_cuts() -> None:
 
 
 def test_the_policy_io_matches_the_device() -> None:
-    spec = get_task("keyframe").io_spec(len(STATE_FEATURES))
+    spec = get_task("keyframe").io_spec({"input_size": len(STATE_FEATURES)})
     assert spec["inputs"][0]["features"] == list(STATE_FEATURES)
     ts = (REPO_ROOT / "pipelines/schedulers/state.ts").read_text()
     order = [f for f in STATE_FEATURES if f"'{f}'" in ts]

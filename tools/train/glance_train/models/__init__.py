@@ -3,6 +3,7 @@
 from glance_train.keyframe.policy import KeyframePolicy, KeyframePolicyConfig
 from glance_train.models.emotion_net import EmotionNetConfig, EyeEmotionNet, ShipEmotionNet
 from glance_train.models.pupil_net import PupilNet, PupilNetConfig
+from glance_train.seg.model import SegNet, SegNetConfig
 from glance_train.models.registry import (
     config_dict,
     create_model,
@@ -37,6 +38,11 @@ def _emotion_eye(config: EmotionNetConfig) -> EyeEmotionNet:
 @register_model("emotion-ship", EmotionNetConfig, task="emotion")
 def _emotion_ship(config: EmotionNetConfig) -> ShipEmotionNet:
     return ShipEmotionNet(config)
+
+
+@register_model("segmentation", SegNetConfig, task="segmentation")
+def _segmentation(config: SegNetConfig) -> SegNet:
+    return SegNet(config)
 
 
 __all__ = ["config_dict", "create_model", "list_models", "model_config", "model_entry", "register_model"]

@@ -70,7 +70,7 @@ def export_checkpoint(
     if not held:
         raise ValueError(f"{checkpoint} has no held-out metrics: export best.pt of a finished training run")
     model = model_from_checkpoint(ckpt)
-    spec = task.io_spec(ckpt["model_config"]["input_size"])
+    spec = task.io_spec(ckpt["model_config"])
     count = int(golden_count or ckpt["experiment"].get("export", {}).get("golden_count", 3))
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))

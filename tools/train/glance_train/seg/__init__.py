@@ -1,0 +1,1 @@
+"""Semantic segmentation of the scene camera: a DeepLabv3+-style network with lateral inhibitions (LI-Convs)."""
