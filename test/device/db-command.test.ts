@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { glance, SAMPLE, tmp } from '../helpers/cli.ts';
 
@@ -42,6 +43,15 @@ describe('glance sync status', () => {
     expect(glance(['run', '--replay', SAMPLE, '--once', '--db', db]).status).toBe(0);
     const r = glance(['sync', 'status', '--db', db, '--json']);
     expect(r.status).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ pendingRecords: 0, awaitingReceipt: 0, transfers: { pending: 0 } });
+    // Without a phone, each snippet the run recorded waits as a record and as a file transfer.
+    const sqlite = new Database(db, { readonly: true });
+    const snippets = sqlite.prepare('SELECT COUNT(*) FROM snippets').pluck().get() as number;
+    sqlite.close();
+    expect(snippets).toBeGreaterThan(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      pendingRecords: snippets,
+      awaitingReceipt: 0,
+      transfers: { pending: snippets },
+    });
   });
 });

@@ -48,7 +48,7 @@ class TrackSet:
             h.update(np.ascontiguousarray(c).tobytes())
         h.update(self.videos.tobytes())
         h.update(self.labels.tobytes())
-        return h.hexdigest()
+        return f"sha256:{h.hexdigest()}"
 
 
 def _resize(frames: np.ndarray, size: int) -> np.ndarray:
