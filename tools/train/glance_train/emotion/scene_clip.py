@@ -13,17 +13,10 @@ import numpy as np
 
 from glance_train.emotion.expression import EXPRESSIONS
 from glance_train.emotion.labels import AFFINITY_P, CAUSE_AFFINITY
-from glance_train.synth.scene_objects import CLASSES, SceneObject, SceneWorld
+from glance_train.synth.scene_objects import CLASSES, PALETTE, SceneObject, SceneWorld
 
 SCENE_W, SCENE_H = 160, 120
 """Stored scene frames are small: the model sees only a crop at the gaze, and 70k frames must fit a cache."""
-_PALETTE: dict[str, tuple[int, int, int]] = {
-    "ball": (40, 70, 220),
-    "book": (150, 60, 30),
-    "cup": (230, 230, 225),
-    "plant": (40, 150, 50),
-    "phone": (40, 35, 35),
-}
 
 
 @dataclass(frozen=True)
@@ -55,7 +48,7 @@ def make_world(rng: np.random.Generator, cause: str) -> tuple[SceneWorld, int]:
         bx = SCENE_W * (0.2 + 0.3 * slot) + rng.uniform(-8, 8)
         by = SCENE_H * rng.uniform(0.35, 0.6)
         jitter = rng.integers(-25, 26, 3)
-        colour = tuple(int(np.clip(c + d, 0, 255)) for c, d in zip(_PALETTE[cls], jitter, strict=True))
+        colour = tuple(int(np.clip(c + d, 0, 255)) for c, d in zip(PALETTE[cls], jitter, strict=True))
         ph = rng.uniform(0, 2 * math.pi, 4)
         objects.append(
             SceneObject(

@@ -74,7 +74,7 @@ def _room(world: SceneWorld) -> np.ndarray:
 def _clutter(img: np.ndarray, labels: np.ndarray | None, rng: np.random.Generator, count: int) -> None:
     """Shapes that are not objects: ellipses, boxes and strokes, some in an object class's colours."""
     h, w = img.shape[:2]
-    palette = list(scene_objects._PALETTE.values())  # noqa: SLF001 - the classes' own colours make hard negatives
+    palette = list(scene_objects.PALETTE.values())  # the classes' own colours make hard negatives
     for _ in range(count):
         if rng.random() < 0.4:
             base = palette[int(rng.integers(len(palette)))]

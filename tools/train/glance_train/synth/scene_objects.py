@@ -18,7 +18,7 @@ _EXTENT: dict[str, tuple[float, float]] = {
     "phone": (0.55, 1.0),
 }
 
-_PALETTE: dict[str, tuple[int, int, int]] = {  # BGR
+PALETTE: dict[str, tuple[int, int, int]] = {  # BGR; shared by every renderer of these classes
     "ball": (40, 70, 220),
     "book": (150, 60, 30),
     "cup": (230, 230, 225),
@@ -127,7 +127,7 @@ def make_world(rng: np.random.Generator, width: int = 640, height: int = 480) ->
         bx = rng.uniform(min(span_x, width / 2), max(width - span_x, width / 2))
         by = rng.uniform(min(span_y, height / 2), max(height - span_y, height / 2))
         jitter = rng.integers(-25, 26, 3)
-        colour = [int(np.clip(c + d, 0, 255)) for c, d in zip(_PALETTE[cls], jitter, strict=True)]
+        colour = [int(np.clip(c + d, 0, 255)) for c, d in zip(PALETTE[cls], jitter, strict=True)]
         ph = rng.uniform(0, 2 * math.pi, 4)
         objects.append(
             SceneObject(
