@@ -43,6 +43,20 @@ class ExportError(Exception):
     """The export did not produce a model the device would accept; the message says which step failed."""
 
 
+
+def publish(stage: Path, out: Path, manifest: dict[str, Any], parity: bool) -> None:
+    """Writes the manifest into the staged model directory, checks parity in onnxruntime-node, and only then
+    moves the directory into place (replacing an older export there), so `out` is never half-written."""
+    (stage / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    if parity:
+        report = parity_check(stage, TOLERANCE)
+        print(f"parity: max |diff| {report['maxAbsDiff']:.3g} ≤ {TOLERANCE}", file=sys.stderr)
+    if out.exists():
+        shutil.rmtree(out)
+    stage.chmod(0o755)  # mkdtemp makes it private; a model directory is readable like any other
+    stage.rename(out)
+
+
 def symbolic_axes(spec: dict[str, Any]) -> dict[str, dict[int, str]]:
     """Every string dimension of the I/O spec's shapes ("batch", "height", …) becomes a dynamic ONNX axis."""
     return {
@@ -154,15 +168,7 @@ def export_checkpoint(
         manifest = manifest_from_checkpoint(ckpt, spec, stage, version, model)
         if extra_metrics:
             manifest["metrics"] |= extra_metrics
-        (stage / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        if parity:
-            report = parity_check(stage, TOLERANCE)
-            diff = report["maxAbsDiff"]
-            print(f"parity: max |diff| {diff:.3g} ≤ {TOLERANCE} on {count} golden inputs", file=sys.stderr)
-        if out.exists():
-            shutil.rmtree(out)
-        stage.chmod(0o755)  # mkdtemp makes it private; a model directory is readable like any other
-        stage.rename(out)
+        publish(stage, out, manifest, parity)
         return manifest
     finally:
         if stage.exists():

@@ -8,9 +8,7 @@ model with several, written to a staging directory and moved into place only whe
 
 from __future__ import annotations
 
-import json
 import shutil
-import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -20,7 +18,7 @@ import onnx
 import torch
 
 from glance_train.checkpoint import load_checkpoint, model_from_checkpoint
-from glance_train.export import OPSET, TOLERANCE, ExportError, parity_check
+from glance_train.export import OPSET, TOLERANCE, ExportError, publish
 from glance_train.golden import write_golden
 from glance_train.manifest import manifest_from_checkpoint
 from glance_train.models.emotion_net import ShipEmotionNet
@@ -78,14 +76,7 @@ def export_emotion(
             "labels": spec["labels"]["logits"],
             "matrix": held["confusion"],
         }
-        (stage / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        if parity:
-            report = parity_check(stage, TOLERANCE)
-            print(f"parity: max |diff| {report['maxAbsDiff']:.3g} ≤ {TOLERANCE}", file=sys.stderr)
-        if out.exists():
-            shutil.rmtree(out)
-        stage.chmod(0o755)
-        stage.rename(out)
+        publish(stage, out, manifest, parity)
         return manifest
     finally:
         if stage.exists():

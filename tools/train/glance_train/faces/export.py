@@ -8,7 +8,6 @@ parity in onnxruntime-node. Same staging-then-rename discipline as glance_train.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
@@ -20,7 +19,7 @@ import numpy as np
 import onnx
 import torch
 
-from glance_train.export import OPSET, TOLERANCE, ExportError, parity_check
+from glance_train.export import OPSET, TOLERANCE, ExportError, publish
 from glance_train.faces.data import pad_tracks
 from glance_train.faces.model import FaceTrackConfig, FaceTrackNet
 from glance_train.golden import write_golden
@@ -117,14 +116,7 @@ def export_face_track(checkpoint: Path, out: Path, version: str | None = None, p
                       "parameters": sum(p.numel() for p in model.parameters())},
             description=spec["description"],
         )
-        (stage / "manifest.json").write_text(json.dumps(_finite(manifest), indent=2) + "\n")
-        if parity:
-            report = parity_check(stage, TOLERANCE)
-            print(f"parity: max |diff| {report['maxAbsDiff']:.3g} ≤ {TOLERANCE}", file=sys.stderr)
-        if out.exists():
-            shutil.rmtree(out)
-        stage.chmod(0o755)
-        stage.rename(out)
+        publish(stage, out, _finite(manifest), parity)
         return manifest
     finally:
         if stage.exists():

@@ -6,9 +6,7 @@ step passed), for a model whose graph takes two inputs; the golden inputs are he
 
 from __future__ import annotations
 
-import json
 import shutil
-import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -19,7 +17,7 @@ import onnx
 import torch
 
 from glance_train.checkpoint import load_checkpoint, model_from_checkpoint
-from glance_train.export import OPSET, TOLERANCE, ExportError, parity_check
+from glance_train.export import OPSET, TOLERANCE, ExportError, publish
 from glance_train.golden import write_golden
 from glance_train.manifest import build_manifest
 from glance_train.tasks import tva as task
@@ -97,15 +95,7 @@ def export_checkpoint(
             },
             description=spec["description"],
         )
-        (stage / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        if parity:
-            report = parity_check(stage, TOLERANCE)
-            print(f"parity: max |diff| {report['maxAbsDiff']:.3g} ≤ {TOLERANCE} on {count} golden inputs",
-                  file=sys.stderr)
-        if out.exists():
-            shutil.rmtree(out)
-        stage.chmod(0o755)
-        stage.rename(out)
+        publish(stage, out, manifest, parity)
         return manifest
     finally:
         if stage.exists():
