@@ -18,28 +18,21 @@ function covered(a0: number, a1: number, spans: readonly [number, number][]): nu
   return total;
 }
 
+/** `glance run` on the sample with `config` (plus a data directory of its own), as a user would run it. */
+function runSample(config: object) {
+  const dir = tmp();
+  writeFileSync(join(dir, 'glance.json'), JSON.stringify({ ...config, device: { dataDir: dir } }));
+  const summaryFile = join(dir, 'summary.json');
+  const args = ['run', '--config', join(dir, 'glance.json'), '--replay', SAMPLE, '--once', '--summary', summaryFile];
+  return { dir, r: glance(args), summaryFile };
+}
+
 describe('MemX in the daemon: attention decides, snippets record', () => {
   it('finds the attention episodes of the sample and records whole, checksummed snippets around them', () => {
-    const dir = tmp();
-    writeFileSync(
-      join(dir, 'glance.json'),
-      JSON.stringify({
-        attention: { enabled: true },
-        snippets: { enabled: true, preSeconds: 1, postSeconds: 1 },
-        device: { dataDir: dir },
-      }),
-    );
-    const summaryFile = join(dir, 'summary.json');
-    const r = glance([
-      'run',
-      '--config',
-      join(dir, 'glance.json'),
-      '--replay',
-      SAMPLE,
-      '--once',
-      '--summary',
-      summaryFile,
-    ]);
+    const { dir, r, summaryFile } = runSample({
+      attention: { enabled: true },
+      snippets: { enabled: true, preSeconds: 1, postSeconds: 1 },
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as {
@@ -104,22 +97,7 @@ describe('MemX in the daemon: attention decides, snippets record', () => {
   }, 300_000);
 
   it('records nothing while capture is paused by the config, and says so, while attention still runs', () => {
-    const dir = tmp();
-    writeFileSync(
-      join(dir, 'glance.json'),
-      JSON.stringify({ snippets: { capture: 'paused' }, device: { dataDir: dir } }),
-    );
-    const summaryFile = join(dir, 'summary.json');
-    const r = glance([
-      'run',
-      '--config',
-      join(dir, 'glance.json'),
-      '--replay',
-      SAMPLE,
-      '--once',
-      '--summary',
-      summaryFile,
-    ]);
+    const { dir, r, summaryFile } = runSample({ snippets: { capture: 'paused' } });
     expect(r.status).toBe(0);
     const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as {
       records: Record<string, number>;
