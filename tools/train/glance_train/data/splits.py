@@ -6,12 +6,33 @@ import dataclasses
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from glance_train.data.cache import ArrayDataset, RenderedSet, load_or_render
 from glance_train.data.eye_dataset import EyeDatasetConfig
 
 DATASET_NAME = "glance-synth-eye"
+
+C = TypeVar("C")
+
+
+def seeded_splits(
+    raw: dict[str, Any],
+    defaults: tuple[int, int, int],
+    default_seed: int,
+    make_base: Callable[[dict[str, Any], int], C],
+) -> tuple[C, C, C]:
+    """Train, validation and test configs of one generator (dataclasses with `size` and `seed`):
+    `<split>_size` keys (else `defaults`) set their sizes; `seed`, `seed + 1`, `seed + 2` keep them apart.
+    `make_base(the rest of raw, seed)` builds the config they share."""
+    values = dict(raw)
+    sizes = [int(values.pop(f"{k}_size", d)) for k, d in zip(("train", "val", "test"), defaults, strict=True)]
+    seed = int(values.pop("seed", default_seed))
+    base = make_base(values, seed)
+    # C is a dataclass with size and seed; the type checker cannot say so.
+    made = [dataclasses.replace(base, size=n, seed=seed + i) for i, n in enumerate(sizes)]  # type: ignore
+    return made[0], made[1], made[2]
 
 
 @dataclass(frozen=True)
@@ -22,16 +43,10 @@ class EyeSplits:
 
     @staticmethod
     def from_dict(raw: dict[str, Any], input_size: int) -> EyeSplits:
-        values = dict(raw)
-        defaults = (("train", 4000), ("val", 500), ("test", 1000))
-        sizes = {k: int(values.pop(f"{k}_size", d)) for k, d in defaults}
-        seed = int(values.pop("seed", 1000))
-        base = EyeDatasetConfig.from_dict({**values, "input_size": input_size, "seed": seed})
-        return EyeSplits(
-            train=dataclasses.replace(base, size=sizes["train"], seed=seed),
-            val=dataclasses.replace(base, size=sizes["val"], seed=seed + 1),
-            test=dataclasses.replace(base, size=sizes["test"], seed=seed + 2),
-        )
+        def base(values: dict[str, Any], seed: int) -> EyeDatasetConfig:
+            return EyeDatasetConfig.from_dict({**values, "input_size": input_size, "seed": seed})
+
+        return EyeSplits(*seeded_splits(raw, (4000, 500, 1000), 1000, base))
 
     def items(self) -> list[tuple[str, EyeDatasetConfig]]:
         return [("train", self.train), ("val", self.val), ("test", self.test)]

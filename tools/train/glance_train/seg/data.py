@@ -7,7 +7,6 @@ cropped) does not force a re-render.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
@@ -20,6 +19,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from glance_train.data.splits import seeded_splits
 from glance_train.seg import render as seg_render
 from glance_train.seg.render import LABELS, SegDatasetConfig, render_item
 from glance_train.synth import scene_objects, scene_render
@@ -123,15 +123,10 @@ class SegSplits:
 
     @staticmethod
     def from_dict(raw: dict[str, Any], width: int, height: int) -> SegSplits:
-        values = dict(raw)
-        sizes = {k: int(values.pop(f"{k}_size", d)) for k, d in (("train", 2500), ("val", 300), ("test", 600))}
-        seed = int(values.pop("seed", 3000))
-        base = SegDatasetConfig.from_dict({**values, "width": width, "height": height, "seed": seed})
-        return SegSplits(
-            train=dataclasses.replace(base, size=sizes["train"], seed=seed),
-            val=dataclasses.replace(base, size=sizes["val"], seed=seed + 1),
-            test=dataclasses.replace(base, size=sizes["test"], seed=seed + 2),
-        )
+        def base(values: dict[str, Any], seed: int) -> SegDatasetConfig:
+            return SegDatasetConfig.from_dict({**values, "width": width, "height": height, "seed": seed})
+
+        return SegSplits(*seeded_splits(raw, (2500, 300, 600), 3000, base))
 
     def items(self) -> list[tuple[str, SegDatasetConfig]]:
         return [("train", self.train), ("val", self.val), ("test", self.test)]
