@@ -1,41 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pino from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { syncConfigSchema } from '../../sync/config.ts';
 import { type SyncHandle, startSync } from '../../sync/index.ts';
-import { type Receiver, startReceiver } from '../../tools/receiver/receiver.ts';
-import { type BrokerKind, type BrokerSetup, PHONE, setUpBroker } from './helpers/brokers.ts';
+import type { BrokerKind } from './helpers/brokers.ts';
 import { DeviceProcess } from './helpers/device-process.ts';
 import { recordingEffects, seedDevice, tmp, waitFor } from './helpers/fixtures.ts';
 import { deviceTables, expectExactlyOnceInOrder, expectSnippetsIntact } from './helpers/phone-store.ts';
-
-const DEVICE_ID = 'dev1';
-const quiet = pino({ level: process.env.GLANCE_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+import { DEVICE_ID, quiet, useBrokerSuite } from './helpers/suite.ts';
 
 /** Contract suite, run against the embedded broker and against mosquitto: records and snippets reach the phone. */
 describe.each(['embedded', 'mosquitto'] as BrokerKind[])('delivery through %s', (kind) => {
-  let broker: BrokerSetup;
-  const cleanups: (() => Promise<void> | void)[] = [];
-  const receiverFor = (outDir: string): Receiver => {
-    const receiver = startReceiver({
-      ...{ url: broker.phoneUrl, deviceId: DEVICE_ID, outDir, logger: quiet, reconnectMs: 200 },
-      ...PHONE,
-    });
-    cleanups.push(() => receiver.stop());
-    return receiver;
-  };
-  const config = (extra: Record<string, unknown> = {}) => ({ broker: broker.brokerConfig, reconnectMs: 200, ...extra });
-
-  beforeAll(async () => {
-    broker = await setUpBroker(kind);
-  });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  afterAll(async () => {
-    await broker.stop();
-  });
+  const { broker, cleanup, receiverFor, config } = useBrokerSuite(kind);
 
   it('delivers 300 records and 3 snippets exactly once with matching sha256', async () => {
     const dir = tmp();
@@ -50,7 +26,7 @@ describe.each(['embedded', 'mosquitto'] as BrokerKind[])('delivery through %s', 
       effects: recordingEffects().effects,
       onTransferSynced: (t) => synced.push(t.recordId),
     });
-    cleanups.push(async () => {
+    cleanup(async () => {
       await sync.stop();
       db.close();
     });
@@ -79,7 +55,8 @@ describe.each(['embedded', 'mosquitto'] as BrokerKind[])('delivery through %s', 
     const config300 = config({ outbox: { maxPerSecond: 400 } });
     const receiver = receiverFor(join(dir, 'phone'));
     const partWay = () => waitFor('part of the backlog', () => receiver.stats().events >= 60);
-    if (broker.mosquitto) {
+    const mosquitto = broker().mosquitto;
+    if (mosquitto) {
       const sync = await startSync({
         ...{ db, config: syncConfigSchema.parse(config300), deviceId: DEVICE_ID, logger: quiet },
         ...{ status: () => ({ capture: 'running' as const, models: {} }), effects: recordingEffects().effects },
@@ -87,7 +64,7 @@ describe.each(['embedded', 'mosquitto'] as BrokerKind[])('delivery through %s', 
       try {
         await partWay();
         expect(receiver.stats().events).toBeLessThan(300);
-        await broker.mosquitto.restart(); // SIGKILL, persistence off: the broker forgets what it had acknowledged
+        await mosquitto.restart(); // SIGKILL, persistence off: the broker forgets what it had acknowledged
         await waitFor('the rest of the backlog', () => receiver.stats().events === 300, 30_000);
       } finally {
         await sync.stop();
@@ -98,7 +75,7 @@ describe.each(['embedded', 'mosquitto'] as BrokerKind[])('delivery through %s', 
       db.close();
       const args = { dbFile, deviceId: DEVICE_ID, config: config300 };
       let device = await DeviceProcess.start(args);
-      cleanups.push(() => device.stop());
+      cleanup(() => device.stop());
       await partWay();
       expect(receiver.stats().events).toBeLessThan(300);
       await device.kill();

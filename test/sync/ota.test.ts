@@ -2,24 +2,16 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'mqtt';
 import pino from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { otaManifestOf, readModelBundle } from '../../sync/ota/bundle.ts';
 import { flashBundle, flashOverMqtt } from '../../sync/ota/flasher.ts';
 import { Topics } from '../../sync/topics.ts';
 import { encodeChunk } from '../../sync/transfer/framing.ts';
 import { glanceAsync } from '../helpers/cli.ts';
-import {
-  type BrokerKind,
-  type BrokerSetup,
-  closeClient,
-  FLASHER,
-  grantedQos,
-  mqttClient,
-  PHONE,
-  setUpBroker,
-} from './helpers/brokers.ts';
+import { type BrokerKind, closeClient, FLASHER, grantedQos, mqttClient, PHONE } from './helpers/brokers.ts';
 import { tmp, waitFor } from './helpers/fixtures.ts';
 import { type OtaDevice, pupilAnswers, pupilVersion, startOtaDevice } from './helpers/ota-device.ts';
+import { useBrokerSuite } from './helpers/suite.ts';
 import { TcpProxy } from './helpers/tcp-proxy.ts';
 
 const DEVICE_ID = 'dev1';
@@ -39,23 +31,12 @@ function heldPrefix(device: OtaDevice): number {
 
 /** Contract suite for models over the air, against the embedded broker and against mosquitto. */
 describe.each(['embedded', 'mosquitto'] as BrokerKind[])('OTA models through %s', (kind) => {
-  let broker: BrokerSetup;
-  const cleanups: (() => Promise<void> | void)[] = [];
+  const { broker, cleanup } = useBrokerSuite(kind);
   const flashOptions = (url: string) => ({ url, deviceId: DEVICE_ID, ...FLASHER, logger: quiet, reconnectMs: 100 });
 
-  beforeAll(async () => {
-    broker = await setUpBroker(kind);
-  });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  afterAll(async () => {
-    await broker.stop();
-  });
-
   const device = async (dir: string) => {
-    const d = await startOtaDevice(dir, broker.brokerConfig, quiet, DEVICE_ID);
-    cleanups.push(() => d.stop());
+    const d = await startOtaDevice(dir, broker().brokerConfig, quiet, DEVICE_ID);
+    cleanup(() => d.stop());
     // The device subscribes once connected; a manifest before that would go nowhere.
     await waitFor('the device to connect', () => d.sync.stats().connected);
     await new Promise((r) => setTimeout(r, 100));
@@ -65,8 +46,8 @@ describe.each(['embedded', 'mosquitto'] as BrokerKind[])('OTA models through %s'
   it('resumes after a network cut mid-chunk from the last acknowledged chunk, and installs the model', async () => {
     const dir = tmp();
     const d = await device(dir);
-    const proxy = await TcpProxy.start(broker.port);
-    cleanups.push(() => proxy.close());
+    const proxy = await TcpProxy.start(broker().port);
+    cleanup(() => proxy.close());
     const model = pupilVersion(dir, '1.0.1');
     const chunks = otaManifestOf(readModelBundle(model), CHUNK).chunks;
     const sent: number[] = [];
@@ -104,8 +85,8 @@ describe.each(['embedded', 'mosquitto'] as BrokerKind[])('OTA models through %s'
     const manifest = otaManifestOf(bundle, CHUNK);
     const chunk = (i: number) => encodeChunk(i, bundle.data.subarray(i * CHUNK, (i + 1) * CHUNK));
     // A hand-driven flasher: chunks 0, 1, a damaged 2, and 3.
-    const client = connect(broker.phoneUrl, { ...FLASHER, reconnectPeriod: 0 });
-    cleanups.push(() => void client.end(true));
+    const client = connect(broker().phoneUrl, { ...FLASHER, reconnectPeriod: 0 });
+    cleanup(() => void client.end(true));
     const acks: { next: number; missing: number[] }[] = [];
     await new Promise<void>((resolve) => client.once('connect', () => resolve()));
     client.on('message', (_t, payload) => acks.push(JSON.parse(payload.toString())));
@@ -121,7 +102,7 @@ describe.each(['embedded', 'mosquitto'] as BrokerKind[])('OTA models through %s'
     expect(d.sync.stats().ota.refusedChunks).toBe(1);
     const sent: number[] = [];
     const report = await flashBundle(bundle, {
-      ...flashOptions(broker.phoneUrl),
+      ...flashOptions(broker().phoneUrl),
       chunkBytes: CHUNK,
       onChunk: (i) => sent.push(i),
     });
@@ -136,14 +117,14 @@ describe.each(['embedded', 'mosquitto'] as BrokerKind[])('OTA models through %s'
     const dir = tmp();
     const d = await device(dir);
     const tampered = pupilVersion(dir, '1.0.2', { tampered: true });
-    const report = await flashOverMqtt(tampered, { ...flashOptions(broker.phoneUrl), chunkBytes: CHUNK });
+    const report = await flashOverMqtt(tampered, { ...flashOptions(broker().phoneUrl), chunkBytes: CHUNK });
     expect(report.result).toMatchObject({ ok: false, stage: 'signature', serving: 'pupil@1.0.0' });
     expect(report.result.ok === false && report.result.reason).toMatch(/changed after signing/);
     expect(await pupilAnswers(d.registry)).toBe('pupil@1.0.0');
     expect(existsSync(join(d.modelsDir, 'pupil/1.0.2'))).toBe(false);
     expect(readdirSync(d.otaDir)).toEqual([]);
     // Asked again, the device answers from its record without taking the bundle again.
-    const again = await flashOverMqtt(tampered, { ...flashOptions(broker.phoneUrl), chunkBytes: CHUNK });
+    const again = await flashOverMqtt(tampered, { ...flashOptions(broker().phoneUrl), chunkBytes: CHUNK });
     expect(again.result).toEqual(report.result);
     expect(again.stats.chunksSent).toBe(0);
   });
@@ -151,22 +132,15 @@ describe.each(['embedded', 'mosquitto'] as BrokerKind[])('OTA models through %s'
 
 /** What needs the embedded broker: its flasher account, and a device restart (which restarts the broker too). */
 describe('OTA models through the embedded broker', () => {
-  let broker: BrokerSetup;
-  const cleanups: (() => Promise<void> | void)[] = [];
-  beforeAll(async () => {
-    broker = await setUpBroker('embedded');
-  });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const { broker, cleanup } = useBrokerSuite('embedded');
   const started = async (dir: string) => {
-    const d = await startOtaDevice(dir, broker.brokerConfig, quiet, DEVICE_ID);
+    const d = await startOtaDevice(dir, broker().brokerConfig, quiet, DEVICE_ID);
     await waitFor('the device to connect', () => d.sync.stats().connected);
     return d;
   };
   const client = async (credentials: { username: string; password: string }) => {
-    const c = await mqttClient(broker.phoneUrl, credentials);
-    cleanups.push(() => closeClient(c));
+    const c = await mqttClient(broker().phoneUrl, credentials);
+    cleanup(() => closeClient(c));
     return c;
   };
 
@@ -174,12 +148,12 @@ describe('OTA models through the embedded broker', () => {
     const dir = tmp();
     const first = await started(dir);
     let stopped = false;
-    cleanups.push(() => (stopped ? undefined : first.stop()));
+    cleanup(() => (stopped ? undefined : first.stop()));
     const model = pupilVersion(dir, '1.0.1');
     const { otaId, chunks } = otaManifestOf(readModelBundle(model), CHUNK);
     const sent: number[] = [];
     const flashing = flashOverMqtt(model, {
-      ...{ url: broker.phoneUrl, deviceId: DEVICE_ID, ...FLASHER, logger: quiet, reconnectMs: 100 },
+      ...{ url: broker().phoneUrl, deviceId: DEVICE_ID, ...FLASHER, logger: quiet, reconnectMs: 100 },
       ...{ chunkBytes: CHUNK, window: 4, maxBytesPerSecond: 300_000 },
       onChunk: (i) => sent.push(i),
     });
@@ -191,7 +165,7 @@ describe('OTA models through the embedded broker', () => {
     expect(existsSync(join(first.otaDir, `${otaId}.part`))).toBe(true);
     writeFileSync(join(first.otaDir, 'finished-long-ago.part'), 'left by a crash after its result was stored');
     const second = await started(dir);
-    cleanups.push(() => second.stop());
+    cleanup(() => second.stop());
     expect(existsSync(join(second.otaDir, 'finished-long-ago.part'))).toBe(false);
     expect(existsSync(join(second.otaDir, `${otaId}.part`))).toBe(true);
     const report = await flashing;
@@ -204,7 +178,7 @@ describe('OTA models through the embedded broker', () => {
 
   it('lets a flasher write the OTA topics and nothing else, and keeps phones off them', async () => {
     const d = await started(tmp());
-    cleanups.push(() => d.stop());
+    cleanup(() => d.stop());
     const flasher = await client(FLASHER);
     const root = `glance/${DEVICE_ID}`;
     expect(await grantedQos(flasher, [`${root}/models/ota/x/result`, `${root}/events/+`, `${root}/#`])).toEqual([
@@ -236,14 +210,14 @@ describe('OTA models through the embedded broker', () => {
   it('glance flash --broker installs over the air, and names bad input with exit code 2', async () => {
     const dir = tmp();
     const d = await started(dir);
-    cleanups.push(() => d.stop());
+    cleanup(() => d.stop());
     const model = pupilVersion(dir, '1.0.1');
-    const args = ['flash', model, '--broker', broker.phoneUrl, '--device-id', DEVICE_ID];
+    const args = ['flash', model, '--broker', broker().phoneUrl, '--device-id', DEVICE_ID];
     const auth = ['--username', FLASHER.username, '--password', FLASHER.password, '--chunk-size', '32768'];
     // Both CLI processes at once: each start-up costs seconds on a shared machine.
     const [ok, missing] = await Promise.all([
       run([...args, ...auth]),
-      run(['flash', join(dir, 'nowhere'), '--broker', broker.phoneUrl, '--device-id', DEVICE_ID]),
+      run(['flash', join(dir, 'nowhere'), '--broker', broker().phoneUrl, '--device-id', DEVICE_ID]),
     ]);
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/^pupil@1\.0\.1 active on dev1 \(was pupil@1\.0\.0\); 19 chunks/);

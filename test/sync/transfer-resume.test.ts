@@ -1,39 +1,14 @@
 import { join } from 'node:path';
-import pino from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Receiver, startReceiver } from '../../tools/receiver/receiver.ts';
-import { type BrokerKind, type BrokerSetup, PHONE, setUpBroker } from './helpers/brokers.ts';
+import { describe, expect, it } from 'vitest';
+import type { BrokerKind } from './helpers/brokers.ts';
 import { DeviceProcess } from './helpers/device-process.ts';
 import { seedDevice, tmp, waitFor } from './helpers/fixtures.ts';
 import { deviceTables, expectSnippetsIntact } from './helpers/phone-store.ts';
-
-const DEVICE_ID = 'dev1';
-const quiet = pino({ level: process.env.GLANCE_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+import { DEVICE_ID, useBrokerSuite } from './helpers/suite.ts';
 
 /** Contract suite, run against the embedded broker and against mosquitto: a killed device resumes its transfer. */
 describe.each(['embedded', 'mosquitto'] as BrokerKind[])('snippet resume through %s', (kind) => {
-  let broker: BrokerSetup;
-  const cleanups: (() => Promise<void> | void)[] = [];
-  const receiverFor = (outDir: string, onChunk?: (transferId: string, index: number) => void): Receiver => {
-    const receiver = startReceiver({
-      ...{ url: broker.phoneUrl, deviceId: DEVICE_ID, outDir, logger: quiet, reconnectMs: 200 },
-      ...PHONE,
-      ...(onChunk ? { onChunk } : {}),
-    });
-    cleanups.push(() => receiver.stop());
-    return receiver;
-  };
-  const config = (extra: Record<string, unknown> = {}) => ({ broker: broker.brokerConfig, reconnectMs: 200, ...extra });
-
-  beforeAll(async () => {
-    broker = await setUpBroker(kind);
-  });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  afterAll(async () => {
-    await broker.stop();
-  });
+  const { cleanup, receiverFor, config } = useBrokerSuite(kind);
 
   it('resumes a snippet from the last acknowledged chunk after the device is killed', async () => {
     const dir = tmp();
@@ -47,7 +22,7 @@ describe.each(['embedded', 'mosquitto'] as BrokerKind[])('snippet resume through
       config: config({ chunkBytes: 4096, transfer: { maxBytesPerSecond: 100_000, window: 4 } }),
     };
     let device = await DeviceProcess.start(args);
-    cleanups.push(() => device.stop());
+    cleanup(() => device.stop());
     // The phone subscribes before it announces itself, and nothing is sent before that: it sees every chunk.
     const chunks: number[] = [];
     const receiver = receiverFor(join(dir, 'phone'), (_id, index) => chunks.push(index));
