@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { benchFoundation } from '../../tools/bench/foundation.ts';
 import { type BenchReport, formatTable, type Metric, machineFacts } from '../../tools/bench/report.ts';
 import { BadInputError } from '../errors.ts';
+import { REPO_ROOT } from '../paths.ts';
 
 /** Benchmark groups by name; each returns the metrics it measured in this run. */
 const GROUPS: Record<string, () => Metric[] | Promise<Metric[]>> = {
@@ -21,7 +22,7 @@ const GROUPS: Record<string, () => Metric[] | Promise<Metric[]>> = {
 };
 
 function readToolchainReport(): Metric[] {
-  const file = join(import.meta.dirname, '../../tools/train/reports/metrics.json');
+  const file = join(REPO_ROOT, 'tools/train/reports/metrics.json');
   if (!existsSync(file)) throw new BadInputError(`no toolchain report at ${file}: run python3 -m reports.toolchain`);
   return JSON.parse(readFileSync(file, 'utf8')) as Metric[];
 }

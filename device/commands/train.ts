@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { EXIT_BAD_INPUT } from '../errors.ts';
+import { REPO_ROOT } from '../paths.ts';
 import { runTrainBenchmark, TRAIN_BENCHMARKS } from './train-benchmarks.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-export const TRAIN_DIR = join(ROOT, 'tools/train');
+export const TRAIN_DIR = join(REPO_ROOT, 'tools/train');
 
 /**
  * The Python that has PyTorch. Debian's torch lives under /usr/bin/python3, and another python3 earlier on PATH

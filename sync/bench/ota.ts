@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import pino from 'pino';
+import { REPO_ROOT } from '../../device/paths.ts';
 import { defaultModelsConfig } from '../../models/config.ts';
 import { ModelRegistry } from '../../models/registry.ts';
 import { readPrivateKey, readTrustedKey, signManifest } from '../../models/signing.ts';
@@ -15,7 +16,7 @@ import { flashBundle, flashOverMqtt } from '../ota/flasher.ts';
 import { LocalMosquitto } from './mosquitto.ts';
 import { until } from './rig.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
+const ROOT = REPO_ROOT;
 const ZOO_PUPIL = join(ROOT, 'models/zoo/pupil/1.0.0');
 const BUNDLE_BYTES = 32 * 2 ** 20;
 const DEVICE_ID = 'bench';

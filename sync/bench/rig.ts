@@ -2,8 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import pino from 'pino';
+import { REPO_ROOT } from '../../device/paths.ts';
 import type { Db } from '../../storage/db.ts';
 import { openDatabase } from '../../storage/db.ts';
 import { Outbox } from '../../storage/outbox.ts';
@@ -12,7 +13,7 @@ import { syncConfigSchema } from '../config.ts';
 import { type SyncHandle, startSync } from '../index.ts';
 import { LocalMosquitto } from './mosquitto.ts';
 
-const RECEIVER_CLI = resolve(import.meta.dirname, '../../tools/receiver/cli.ts');
+const RECEIVER_CLI = join(REPO_ROOT, 'tools/receiver/cli.ts');
 export const DEVICE_ID = 'bench';
 
 export interface RigOptions {

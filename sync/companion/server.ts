@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createRequire } from 'node:module';
 import { join, resolve, sep } from 'node:path';
 import type { Logger } from 'pino';
+import { REPO_ROOT } from '../../device/paths.ts';
 import type { Db } from '../../storage/db.ts';
 
 export interface CompanionServerOptions {
@@ -28,7 +29,7 @@ export interface CompanionServer {
   close(): Promise<void>;
 }
 
-const PAGE_DIR = join(import.meta.dirname, 'page');
+const PAGE_DIR = join(REPO_ROOT, 'sync/companion/page');
 // Served from node_modules so the repository holds no vendored copy; `mqtt/dist/*` maps to `./dist/*.js`.
 const MQTT_BUNDLE = createRequire(import.meta.url).resolve('mqtt/dist/mqtt.min');
 

@@ -19,7 +19,8 @@ interface Summary {
   models: string[];
 }
 
-describe('glance run --once on the sample session', () => {
+// Each case runs the whole default daemon (eye tracking, attention, snippets): minutes on a loaded machine.
+describe('glance run --once on the sample session', { timeout: 300_000 }, () => {
   it('reads every frame, writes a row for each, and reports it in the summary', () => {
     const dir = tmp();
     const db = join(dir, 'g.db');

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { readEyeFrames, runDetector, scoreRun } from '../../calibration/evaluation/detector-comparison.ts';
 import { readSessionTruth, type SessionTruth } from '../../calibration/evaluation/groundtruth.ts';
 import { gazeAccuracy } from '../../calibration/evaluation/metrics.ts';
@@ -20,6 +20,7 @@ import { createLogger } from '../../device/logger.ts';
 import { MetricsRegistry } from '../../device/metrics.ts';
 import cv from '../../device/opencv.ts';
 import { FramePairer } from '../../device/pairing.ts';
+import { REPO_ROOT } from '../../device/paths.ts';
 import { FramePipeline, type Stage } from '../../device/pipeline.ts';
 import { readSessionManifest, readTimestamps, sessionStreams } from '../../device/session/format.ts';
 import { SessionReplay } from '../../device/session/replay.ts';
@@ -28,7 +29,7 @@ import { frameWriter } from '../../storage/frames.ts';
 import { SessionRepository } from '../../storage/sessions.ts';
 import type { Metric } from './report.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
+const ROOT = REPO_ROOT;
 const SAMPLE = join(ROOT, 'sample/session');
 
 /** Runs stages over a recorded session exactly as the daemon's frame pipeline does. */

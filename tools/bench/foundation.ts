@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import cv from '../../device/opencv.ts';
+import { REPO_ROOT } from '../../device/paths.ts';
 import { formatLine, parseLine } from '../../device/serial/protocol.ts';
 import { readSessionManifest, sessionStreams } from '../../device/session/format.ts';
 import { openDatabase } from '../../storage/db.ts';
@@ -10,7 +11,7 @@ import { gazeSampleWriter } from '../../storage/gaze-samples.ts';
 import { SessionRepository } from '../../storage/sessions.ts';
 import type { Metric } from './report.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
+const ROOT = REPO_ROOT;
 
 /** Raw OpenCV decode of each stream of a session, one after the other: the floor the daemon is compared with. */
 export function rawDecode(sessionDir: string): { perStream: Record<string, { frames: number; s: number }>; s: number } {
@@ -66,8 +67,19 @@ function runDaemon(sessionDir: string, eyeTracking: boolean): { summary: DaemonS
   }
 }
 
+/** Which code bin/glance runs: the device build when it is fresh (scripts/dist-fresh), else the source via tsx. */
+function daemonBuild(): string {
+  try {
+    execFileSync(join(ROOT, 'scripts/dist-fresh'));
+    return process.env.GLANCE_FROM_SOURCE ? 'source via tsx' : 'device build (dist/)';
+  } catch {
+    return 'source via tsx (no fresh dist/: npm run build)';
+  }
+}
+
 export function benchFoundation(sessionDir = join(ROOT, 'sample/session')): Metric[] {
   const metrics: Metric[] = [];
+  const build = daemonBuild();
   rawDecode(sessionDir); // warm the page cache and the codec so neither side pays for it
   const raw = rawDecode(sessionDir);
   for (const [stream, r] of Object.entries(raw.perStream)) {
@@ -84,7 +96,7 @@ export function benchFoundation(sessionDir = join(ROOT, 'sample/session')): Metr
     better: 'lower',
     target: 1.25,
     baseline: { name: 'raw_decode_s', value: raw.s },
-    note: `daemon run ${summary.wallS.toFixed(2)} s (process incl. start-up ${processS.toFixed(2)} s)`,
+    note: `daemon run ${summary.wallS.toFixed(2)} s (process incl. start-up ${processS.toFixed(2)} s); ${build}`,
   });
   metrics.push({ name: 'daemon.startup_s', value: processS - summary.wallS, unit: 's', better: 'lower' });
   metrics.push({
@@ -95,7 +107,10 @@ export function benchFoundation(sessionDir = join(ROOT, 'sample/session')): Metr
     baseline: { name: 'raw_decode_s', value: raw.s },
   });
   if (summary.maxRssMb !== undefined) {
-    metrics.push({ name: 'daemon.rss_mb', value: summary.maxRssMb, unit: 'MB', better: 'lower', target: 250 });
+    metrics.push({
+      ...{ name: 'daemon.rss_mb', value: summary.maxRssMb, unit: 'MB', better: 'lower', target: 250 },
+      note: build,
+    });
   }
   if (full.maxRssMb !== undefined) {
     metrics.push({ name: 'daemon.with_eye_tracking_rss_mb', value: full.maxRssMb, unit: 'MB', better: 'lower' });

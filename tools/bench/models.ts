@@ -2,9 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { pythonExecutable, TRAIN_DIR } from '../../device/commands/train.ts';
+import { REPO_ROOT } from '../../device/paths.ts';
 import { defaultModelsConfig } from '../../models/config.ts';
 import type { Manifest } from '../../models/manifest.ts';
 import { ModelRegistry } from '../../models/registry.ts';
@@ -13,7 +14,7 @@ import { verifyModelDir } from '../../models/verify.ts';
 import { compareVersions } from '../../models/versions.ts';
 import type { Metric } from './report.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
+const ROOT = REPO_ROOT;
 const ZOO = join(ROOT, 'models/zoo');
 const BATCHES = [1, 4, 16, 64];
 
