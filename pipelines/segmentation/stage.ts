@@ -56,7 +56,7 @@ export class SegmentationStage implements Stage, SegmentationView {
     const last = this.last
       ? { tNs: this.last.tNs, scale: this.last.scale as SegmentationScale, confidence: this.last.confidence }
       : null;
-    const decision = this.policy.decide({ index: scene.index, tNs: scene.tNs, last });
+    const decision = await this.policy.decide({ index: scene.index, tNs: scene.tNs, scene: scene.mat, last });
     if (!decision.run) return;
     const { width, height } = scaledSize(this.model.base, decision.scale);
     const input = toInputTensor(scene.mat, width, height);
