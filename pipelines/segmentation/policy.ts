@@ -68,3 +68,16 @@ export class FixedIntervalPolicy implements SegmentationPolicy {
     return { run, scale: this.scale };
   }
 }
+
+/**
+ * The current scene frame's decision, shared with the stages after segmentation (StageContext.sceneDecision):
+ * one decision for the whole pipeline, so a stage like attention can reuse its last output on a reuse frame.
+ */
+export interface SceneDecision {
+  readonly index: number;
+  readonly tNs: bigint;
+  /** False: a reuse frame (the last key result stands, warped by flow when the policy gave one). */
+  readonly run: boolean;
+  readonly scale: SegmentationScale;
+  readonly policy: string;
+}

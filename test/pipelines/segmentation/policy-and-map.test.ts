@@ -58,7 +58,15 @@ describe('segmentation: label maps, policy, config', () => {
   });
 
   it('is off by default and rejects a scale it cannot run', () => {
-    expect(parseConfig({}).segmentation).toEqual({ enabled: false, model: 'segmentation', everyNthFrame: 3, scale: 1 });
+    expect(parseConfig({}).segmentation).toEqual({
+      enabled: false,
+      model: 'segmentation',
+      everyNthFrame: 3,
+      scale: 1,
+      policy: 'fixed',
+    });
+    expect(parseConfig({ segmentation: { policy: 'both' } }).segmentation.policy).toBe('both');
+    expect(() => parseConfig({ segmentation: { policy: 'rl' } })).toThrow(/segmentation\.policy/);
     expect(() => parseConfig({ segmentation: { scale: 0.3 } })).toThrow(/segmentation\.scale/);
     expect(() => parseConfig({ segmentation: { everyNth: 2 } })).toThrow(/everyNth/);
   });

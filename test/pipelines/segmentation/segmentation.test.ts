@@ -103,6 +103,7 @@ describe('segmentation stage on the sample session', () => {
       model: 'segmentation',
       everyNthFrame: 1,
       scale: 1,
+      policy: 'fixed',
     });
     const { hits, total } = await segmentAll(stage);
     expect(total).toBeGreaterThan(30);
@@ -128,7 +129,7 @@ describe('segmentation stage on the sample session', () => {
       const s = Number(scale) as 0.75 | 0.5 | 0.25;
       const stage = await createSegmentationStage(
         registry,
-        { enabled: true, model: 'segmentation', everyNthFrame: 1, scale: s },
+        { enabled: true, model: 'segmentation', everyNthFrame: 1, scale: s, policy: 'fixed' },
         new FixedIntervalPolicy(1, s),
       );
       await stage.onScene({ scene: first, eye0: null, eye1: null });
@@ -143,6 +144,7 @@ describe('segmentation stage on the sample session', () => {
       model: 'segmentation',
       everyNthFrame: 4,
       scale: 0.5,
+      policy: 'fixed',
     });
     const few = [...frames.values()].slice(0, 9);
     for (const f of few) await stage.onScene({ scene: f, eye0: null, eye1: null });
