@@ -2,7 +2,14 @@ import { createEyeTrackingStages, type SceneIntrinsics } from '../calibration/in
 import type { ModelRegistry } from '../models/registry.ts';
 import { createEmotionStages } from '../pipelines/emotion/index.ts';
 import { createFacesStage } from '../pipelines/faces/index.ts';
-import { createSegmentationStage, type SegmentationView } from '../pipelines/segmentation/index.ts';
+import { telemetryBattery } from '../pipelines/segmentation/battery.ts';
+import {
+  createSegmentationStage,
+  FixedIntervalPolicy,
+  type SceneDecision,
+  type SegmentationPolicy,
+  type SegmentationView,
+} from '../pipelines/segmentation/index.ts';
 import type { CaptureState } from '../pipelines/snippets/capture-state.ts';
 import { retentionPolicyOf } from '../pipelines/snippets/config.ts';
 import { type MomentEvent, SnippetRecorder } from '../pipelines/snippets/recorder.ts';
@@ -68,6 +75,12 @@ export interface StageContext {
   attention?: AttentionView;
   /** Set when the segmentation stage runs (config `segmentation.enabled`): the latest scene label map. */
   segmentation?: SegmentationView;
+  /**
+   * The current scene frame's decision (run the networks, or reuse their last results), written by the
+   * segmentation stage before later stages see the frame. Set only when `segmentation.policy` is not `fixed`:
+   * then it is one decision for the whole pipeline and attention follows it.
+   */
+  sceneDecision?: SceneDecision;
 }
 
 /**
@@ -93,7 +106,17 @@ export async function buildStages(deps: StageDeps): Promise<{ stages: Stage[]; c
   ];
   if (deps.config.segmentation.enabled) {
     // Before attention and emotion: they read the scene's classes at the gaze point.
-    const segmentation = await createSegmentationStage(await deps.models(), deps.config.segmentation);
+    const config = deps.config.segmentation;
+    const segmentation = await createSegmentationStage(await deps.models(), config, await segmentationPolicy(deps), {
+      battery: telemetryBattery(deps.db, deps.sessionId),
+      ...(config.policy === 'fixed'
+        ? {}
+        : {
+            onDecision: (d: SceneDecision) => {
+              context.sceneDecision = d;
+            },
+          }),
+    });
     context.segmentation = segmentation;
     stages.push(segmentation);
   }
@@ -124,6 +147,20 @@ export async function buildStages(deps: StageDeps): Promise<{ stages: Stage[]; c
   // Last: it records what the stages before it decided (their moments) and the frame as it was.
   if (deps.config.snippets.enabled) stages.push(snippetStage(deps, context));
   return { stages, context };
+}
+
+/** The configured per-frame policy of the segmentation stage (the learnt ones load their zoo models). */
+async function segmentationPolicy(deps: StageDeps): Promise<SegmentationPolicy> {
+  const c = deps.config.segmentation;
+  if (c.policy === 'fixed') return new FixedIntervalPolicy(c.everyNthFrame, c.scale);
+  // Imported here: the schedulers (flow, policies) are needed only when a learnt policy is configured.
+  const schedulers = await import('../pipelines/schedulers/index.ts');
+  if (c.policy === 'keyframe') return schedulers.createKeyFrameScheduler(deps.models);
+  if (c.policy === 'resolution') return schedulers.createResolutionPolicy(deps.models);
+  return new schedulers.KeyFrameAndResolutionPolicy(
+    await schedulers.createKeyFrameScheduler(deps.models),
+    await schedulers.createResolutionPolicy(deps.models),
+  );
 }
 
 /**
@@ -157,6 +194,10 @@ async function attentionStage(deps: StageDeps, context: StageContext): Promise<S
     gaze: context.gaze,
     moments: context.moments,
     logger: deps.logger,
+    // One decision for the whole pipeline: on a frame the scene policy reuses, attention reuses its last output.
+    ...(context.segmentation && deps.config.segmentation.policy !== 'fixed'
+      ? { sceneDecision: () => context.sceneDecision }
+      : {}),
   });
   context.attention = stage.view;
   return stage;

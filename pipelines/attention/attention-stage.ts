@@ -4,6 +4,7 @@ import type { PairedScene } from '../../device/pairing.ts';
 import type { Stage } from '../../device/pipeline.ts';
 import type { AttendedRegion, AttentionView, ModelRun, MomentBus } from '../../device/stages.ts';
 import type { AttentionEventRepository, Region } from '../../storage/attention-events.ts';
+import type { SceneDecision } from '../segmentation/policy.ts';
 import type { AttentionConfig } from './config.ts';
 import { type Episode, EpisodeDetector, type EpisodeEvent } from './episodes.ts';
 import type { TvaGeometry, TvaInput } from './tva-input.ts';
@@ -17,6 +18,11 @@ export interface AttentionStageDeps {
   readonly events: AttentionEventRepository;
   readonly moments: MomentBus;
   readonly logger: Pick<Logger, 'info'>;
+  /**
+   * The pipeline-wide scene decision for the current frame (StageContext.sceneDecision): on a reuse frame
+   * (run false) the stage keeps its last TVA output instead of running TVA. Absent: the stage decides alone.
+   */
+  readonly sceneDecision?: () => SceneDecision | undefined;
 }
 
 /**
@@ -33,6 +39,8 @@ export class AttentionStage implements Stage {
   private model = '';
   private seen = 0;
   private scored = 0;
+  /** Frames TVA was due on but the scene decision said reuse. */
+  private reused = 0;
   private stored = 0;
   private episodeNo = 0;
 
@@ -46,7 +54,12 @@ export class AttentionStage implements Stage {
     const { input, config } = this.deps;
     input.push(frame.mat, frame.tNs);
     this.seen++;
-    if (!input.ready || (this.seen - 1) % config.everyNthFrame !== 0) {
+    const due = input.ready && (this.seen - 1) % config.everyNthFrame === 0;
+    const decision = this.deps.sceneDecision?.();
+    // Only this frame's decision counts (a stale one would mean the segmentation stage did not see the frame).
+    const reuse = decision !== undefined && decision.tNs === frame.tNs && !decision.run;
+    if (!due || reuse) {
+      if (due) this.reused++;
       if (this.latest) this.latest = { ...this.latest, tNs: frame.tNs };
       return;
     }
@@ -84,6 +97,7 @@ export class AttentionStage implements Stage {
       framesSeen: this.seen,
       framesScored: this.scored,
       runShare: this.seen === 0 ? 0 : Math.round((this.scored / this.seen) * 1000) / 1000,
+      framesReused: this.reused,
       episodes: this.stored,
     };
   }

@@ -9,6 +9,7 @@ import type { ModelRun, MomentBus } from '../../device/stages.ts';
 import type { ModelRegistry } from '../../models/registry.ts';
 import { AttentionEventRepository } from '../../storage/attention-events.ts';
 import type { Db } from '../../storage/db.ts';
+import type { SceneDecision } from '../segmentation/policy.ts';
 import { AttentionStage } from './attention-stage.ts';
 import type { AttentionConfig } from './config.ts';
 import { TVA_DEFAULT_GEOMETRY, type TvaGeometry, TvaInput } from './tva-input.ts';
@@ -25,6 +26,8 @@ export function createAttentionStage(deps: {
   readonly gaze: GazeTrack;
   readonly moments: MomentBus;
   readonly logger: Logger;
+  /** The pipeline-wide scene decision (StageContext.sceneDecision), when a scene policy other than fixed runs. */
+  readonly sceneDecision?: () => SceneDecision | undefined;
 }): AttentionStage {
   const geometry = geometryOf(deps.registry, deps.config.model);
   return new AttentionStage({
@@ -36,6 +39,7 @@ export function createAttentionStage(deps: {
     events: new AttentionEventRepository(deps.db),
     moments: deps.moments,
     logger: deps.logger,
+    ...(deps.sceneDecision ? { sceneDecision: deps.sceneDecision } : {}),
   });
 }
 

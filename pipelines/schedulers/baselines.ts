@@ -1,7 +1,7 @@
+import type { SegmentationDecision } from '../segmentation/policy.ts';
 import { frameDeviation } from './deviation.ts';
 import type { GreyImage } from './flow/image.ts';
 import { denseFlow } from './flow/lucas-kanade.ts';
-import type { SegmentationDecision } from './policy.ts';
 
 /** A key scheduler fed grey working frames (KeyFrameScheduler.decideGrey and the baselines below). */
 export interface GreyScheduler {

@@ -1,8 +1,8 @@
 import * as ort from 'onnxruntime-node';
+import type { PolicyInput, SegmentationDecision, SegmentationPolicy } from '../segmentation/policy.ts';
 import { frameDeviation } from './deviation.ts';
 import type { GreyImage } from './flow/image.ts';
 import { denseFlow } from './flow/lucas-kanade.ts';
-import type { KeyFramePolicyInput, SegmentationDecision, SegmentationPolicy } from './policy.ts';
 import { DecisionHistory, STATE_FEATURES, stateVector } from './state.ts';
 import { workingFrame } from './working-frame.ts';
 
@@ -18,7 +18,7 @@ export interface KeyFrameParams {
 
 export const KEY_FRAME_DEFAULTS: KeyFrameParams = { maxInterval: 10 };
 
-export interface KeyFrameStats {
+export type KeyFrameStats = {
   readonly frames: number;
   readonly keyFrames: number;
   /** keyFrames / frames. */
@@ -29,7 +29,7 @@ export interface KeyFrameStats {
   readonly modelMsSaved: number;
   /** Mean time per frame of the scheduler itself (shrink, flow, features, policy). */
   readonly schedulerMsPerFrame: number;
-}
+};
 
 /**
  * The RL key scheduler (docs/schedulers.md): per scene frame, the flow to the last key frame and the deviation
@@ -56,7 +56,7 @@ export class KeyFrameScheduler implements SegmentationPolicy {
     private readonly params: KeyFrameParams = KEY_FRAME_DEFAULTS,
   ) {}
 
-  async decide(input: KeyFramePolicyInput): Promise<SegmentationDecision> {
+  async decide(input: PolicyInput): Promise<SegmentationDecision> {
     return this.decideGrey(workingFrame(input.scene));
   }
 

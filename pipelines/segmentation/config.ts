@@ -4,6 +4,10 @@ import { z } from 'zod';
 export const SEGMENTATION_SCALES = [1, 0.75, 0.5, 0.25] as const;
 export type SegmentationScale = (typeof SEGMENTATION_SCALES)[number];
 
+/** The per-frame policies the daemon can build (device/stages.ts). */
+export const SEGMENTATION_POLICIES = ['fixed', 'keyframe', 'resolution', 'both'] as const;
+export type SegmentationPolicyName = (typeof SEGMENTATION_POLICIES)[number];
+
 /**
  * The `segmentation` section of the daemon's config. Off by default: on the sample session, every 3rd frame at
  * full scale added 1.0 s to `glance run --once` (12.3 → 13.3 s) and 52 MB of RSS (onnxruntime loads), and no
@@ -27,6 +31,14 @@ export const segmentationConfigSchema = z.strictObject({
     .union([z.literal(1), z.literal(0.75), z.literal(0.5), z.literal(0.25)])
     .default(1)
     .describe("input scale: 1, 0.75, 0.5 or 0.25 of the model's base input size"),
+  policy: z
+    .enum(SEGMENTATION_POLICIES)
+    .default('fixed')
+    .describe(
+      'which frames run the network, at which scale: fixed (everyNthFrame at scale), keyframe (the RL key scheduler; ' +
+        'other frames warp the last key map by optical flow), resolution (the RL resolution policy: a scale or reuse), ' +
+        'both (keyframe decides run or warp, resolution the key frames’ scale). Not fixed: attention follows the same decision',
+    ),
 });
 
 export type SegmentationConfig = z.infer<typeof segmentationConfigSchema>;

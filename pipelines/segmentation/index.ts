@@ -4,8 +4,9 @@
  */
 import type { ModelRegistry } from '../../models/registry.ts';
 import type { SegmentationConfig } from './config.ts';
+import { SEGMENTATION_SCALES, type SegmentationScale } from './config.ts';
 import { FixedIntervalPolicy, type SegmentationPolicy } from './policy.ts';
-import { type SegmentationModelInfo, SegmentationStage } from './stage.ts';
+import { type SegmentationModelInfo, SegmentationStage, type SegmentationStageOptions } from './stage.ts';
 
 export {
   SEGMENTATION_SCALES,
@@ -14,14 +15,23 @@ export {
   segmentationConfigSchema,
 } from './config.ts';
 export type { LabelMap } from './label-map.ts';
-export { FixedIntervalPolicy, type PolicyInput, type SegmentationDecision, type SegmentationPolicy } from './policy.ts';
-export { type SegmentationReport, SegmentationStage, type SegmentationView } from './stage.ts';
+export {
+  FixedIntervalPolicy,
+  type LastSegmentation,
+  type PolicyInput,
+  type SceneDecision,
+  type SegmentationDecision,
+  type SegmentationPolicy,
+} from './policy.ts';
+export { SegmentationStage, type SegmentationStageOptions, type SegmentationView } from './stage.ts';
+export type { SegmentationReport } from './tally.ts';
 
 /** Loads the configured model (verified by the registry) and builds the stage; the policy defaults to the config's fixed interval. */
 export async function createSegmentationStage(
   registry: ModelRegistry,
   config: SegmentationConfig,
   policy: SegmentationPolicy = new FixedIntervalPolicy(config.everyNthFrame, config.scale),
+  options: SegmentationStageOptions = {},
 ): Promise<SegmentationStage> {
   const [outcome] = await registry.start([config.model]);
   if (outcome === undefined) throw new Error(`segmentation: no version of model ${config.model} in ${registry.dir}`);
@@ -29,13 +39,14 @@ export async function createSegmentationStage(
     throw new Error(`segmentation: model ${outcome.model} did not load (${outcome.stage}: ${outcome.reason})`);
   const serving = registry.servingModel(config.model);
   if (!serving) throw new Error(`segmentation: model ${config.model} is not serving`);
-  return new SegmentationStage(registry, modelInfo(config.model, serving.manifest), policy);
+  return new SegmentationStage(registry, modelInfo(config.model, serving.manifest), policy, options);
 }
 
 interface ManifestLike {
   readonly inputs: readonly { name: string; normalisation?: Record<string, unknown> | undefined }[];
   readonly outputs: readonly { name: string }[];
   readonly labels: Record<string, unknown>;
+  readonly metrics?: Record<string, unknown>;
 }
 
 /** The I/O the stage relies on, from the manifest; a manifest that does not say it is refused here, by name. */
@@ -64,5 +75,23 @@ export function modelInfo(name: string, manifest: ManifestLike): SegmentationMod
   ) {
     throw new Error(`segmentation model ${name}: manifest labels.${output.name} must list 1-255 class names`);
   }
-  return { name, inputName: input.name, outputName: output.name, classes, base: { width, height } };
+  const costRatio = costRatioOf(manifest.metrics);
+  return { name, inputName: input.name, outputName: output.name, classes, base: { width, height }, costRatio };
+}
+
+/**
+ * Compute per scale relative to full scale from the manifest's `metrics.scales[].torchCpuMs` (the toolchain's
+ * timing table); empty when the manifest has none. Only used to estimate full-scale time in the run summary.
+ */
+function costRatioOf(metrics: Record<string, unknown> | undefined): Partial<Record<SegmentationScale, number>> {
+  const rows = Array.isArray(metrics?.scales) ? (metrics.scales as { scale?: unknown; torchCpuMs?: unknown }[]) : [];
+  const ms = new Map(rows.map((r) => [Number(r.scale), Number(r.torchCpuMs)]));
+  const full = ms.get(1);
+  const out: Partial<Record<SegmentationScale, number>> = {};
+  if (!(full !== undefined && full > 0)) return out;
+  for (const s of SEGMENTATION_SCALES) {
+    const v = ms.get(s);
+    if (v !== undefined && v > 0) out[s] = v / full;
+  }
+  return out;
 }

@@ -13,6 +13,18 @@ export interface LabelMap {
   readonly scale: number;
   /** `name@version` of the model that produced it. */
   readonly model: string;
+  /** On a map propagated by optical flow to frame `tNs`: the key frame the network ran on. */
+  readonly keyTNs?: bigint;
+}
+
+/** Pixels per class of a label map. */
+export function classHistogram(labels: Uint8Array, classes: number): Uint32Array {
+  const histogram = new Uint32Array(classes);
+  for (let p = 0; p < labels.length; p++) {
+    const c = labels[p] as number;
+    histogram[c] = (histogram[c] as number) + 1;
+  }
+  return histogram;
 }
 
 /**

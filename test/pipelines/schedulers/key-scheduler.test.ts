@@ -75,7 +75,7 @@ describe('the RL key-frame scheduler with the zoo policy', () => {
         const frame = cap.read();
         if (frame.empty) break;
         try {
-          const d = await policy.decide({ index: i, tNs: BigInt(i) * 33_333_333n, scene: frame });
+          const d = await policy.decide({ index: i, tNs: BigInt(i) * 33_333_333n, scene: frame, last: null });
           decisions++;
           if (d.run) policy.noteModelRun(40);
           else {

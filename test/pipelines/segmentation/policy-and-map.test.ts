@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../device/config.ts';
+import cv from '../../../device/opencv.ts';
 import { modelInfo } from '../../../pipelines/segmentation/index.ts';
 import { classAt, decodeLogits, type LabelMap } from '../../../pipelines/segmentation/label-map.ts';
 import { FixedIntervalPolicy } from '../../../pipelines/segmentation/policy.ts';
@@ -39,9 +40,12 @@ describe('segmentation: label maps, policy, config', () => {
     expect(classAt(map, Number.NaN, 200, 640, 480)).toBeNull();
   });
 
-  it('runs every Nth frame at its scale', () => {
+  it('runs every Nth frame at its scale', async () => {
     const p = new FixedIntervalPolicy(3, 0.5);
-    const runs = Array.from({ length: 7 }, (_, i) => p.decide({ index: i, tNs: BigInt(i), last: null }));
+    const scene = new cv.Mat(4, 4, cv.CV_8UC3);
+    const runs = [];
+    for (let i = 0; i < 7; i++) runs.push(await p.decide({ index: i, tNs: BigInt(i), scene, last: null }));
+    scene.release();
     expect(runs.map((d) => d.run)).toEqual([true, false, false, true, false, false, true]);
     expect(new Set(runs.map((d) => d.scale))).toEqual(new Set([0.5]));
     expect(() => new FixedIntervalPolicy(0, 1)).toThrow(/positive integer/);
@@ -54,7 +58,15 @@ describe('segmentation: label maps, policy, config', () => {
   });
 
   it('is off by default and rejects a scale it cannot run', () => {
-    expect(parseConfig({}).segmentation).toEqual({ enabled: false, model: 'segmentation', everyNthFrame: 3, scale: 1 });
+    expect(parseConfig({}).segmentation).toEqual({
+      enabled: false,
+      model: 'segmentation',
+      everyNthFrame: 3,
+      scale: 1,
+      policy: 'fixed',
+    });
+    expect(parseConfig({ segmentation: { policy: 'both' } }).segmentation.policy).toBe('both');
+    expect(() => parseConfig({ segmentation: { policy: 'rl' } })).toThrow(/segmentation\.policy/);
     expect(() => parseConfig({ segmentation: { scale: 0.3 } })).toThrow(/segmentation\.scale/);
     expect(() => parseConfig({ segmentation: { everyNth: 2 } })).toThrow(/everyNth/);
   });
