@@ -315,4 +315,26 @@ describe('emotion records in the label queue and the personal head they train', 
     expect(new Set(fresh)).toEqual(new Set([`${MODEL}#3`]));
     expect(headVersions()).toBe(3);
   }, 240_000);
+
+  it('exports the emotion answers with their record id, embedding and logits for retraining', () => {
+    const file = join(dir, 'labels.json');
+    const run = glance(['labels', 'export', file, '--db', dbFile]);
+    expect(run.status, run.stderr).toBe(0);
+    const exported = JSON.parse(readFileSync(file, 'utf8')) as {
+      labels: { target: { kind: string; id: string }; answer: string; features?: Record<string, unknown> }[];
+    };
+    const emotions = exported.labels.filter((l) => l.target.kind === 'emotionship');
+    expect(emotions).toHaveLength(3 * EVERY);
+    const stored = new EmotionshipRepository(db).features(emotions.map((l) => l.target.id));
+    for (const l of emotions) {
+      expect(l.answer).toBe(classes[truth.get(l.target.id) as number]);
+      const f = stored.get(l.target.id);
+      expect(l.features).toEqual({
+        model: BASE,
+        embedding: Array.from(f?.embedding ?? []),
+        logits: Array.from(f?.logits ?? []),
+      });
+      expect((l.features?.embedding as number[]).length).toBe(64);
+    }
+  });
 });
