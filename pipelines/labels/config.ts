@@ -29,9 +29,9 @@ export const labelsConfigSchema = z.strictObject({
     .int()
     .min(0)
     .max(1000)
-    .default(5)
+    .default(10)
     .describe(
-      "refit the wearer's personal emotion head after every this many emotion answers (0: never); each refit uses all of them",
+      "refit the wearer's personal emotion head after every this many emotion answers (0: never); each refit uses all of them (docs/labels.md: why 10)",
     ),
   seed: z.number().int().min(0).default(0).describe('the queue’s random generator (numpy-compatible)'),
 });

@@ -2,7 +2,7 @@ import type { Db } from '../../storage/db.ts';
 import type { StoredLabel } from '../../storage/labels.ts';
 import { Outbox } from '../../storage/outbox.ts';
 import { PersonalHeadRepository } from '../../storage/personal-heads.ts';
-import { DEFAULT_FIT, type FitOptions } from '../emotion/personal-head.ts';
+import { ANSWER_FIT, type FitOptions } from '../emotion/personal-head.ts';
 import { personalise, type WearerLabel } from '../emotion/personalise.ts';
 
 /**
@@ -37,6 +37,7 @@ export class PersonalHeadRollbackRefused extends Error {}
 export interface PersonalHeadUpdatesOptions {
   /** Refit after every this many emotion answers about one model version; 0 never refits. */
   readonly every: number;
+  /** Default ANSWER_FIT: no bias, a short fit (a few unbalanced answers must not undo the population model). */
   readonly fit?: FitOptions;
 }
 
@@ -91,7 +92,7 @@ export class PersonalHeadUpdates {
     const labels: WearerLabel[] = answers.map((a) => ({ recordId: a.recordId, emotion: a.answer }));
     return this.db.transaction(() => {
       const previous = this.heads.activeVersion(model);
-      const fit = personalise(this.db, model, labels, classes, this.options.fit ?? DEFAULT_FIT);
+      const fit = personalise(this.db, model, labels, classes, this.options.fit ?? ANSWER_FIT);
       const { version, examples, ...metrics } = fit;
       return this.announce({ model, action: 'trained', version, previous, base, examples, metrics, atMs: nowMs });
     })();
