@@ -192,6 +192,9 @@ describe('emotion records in the label queue and the personal head they train', 
     const asked = service.tick();
     expect(asked).toHaveLength(12);
     const emotions = asked.filter((r) => r.targetKind === 'emotionship');
+    process.stderr.write(
+      `label queue: of 28 emotion records and 6 snippets, asked ${emotions.length} + ${12 - emotions.length}\n`,
+    );
     expect(emotions.length).toBeGreaterThan(0);
     for (const r of asked) {
       expect(r.probabilities).toHaveLength(r.options.length);
