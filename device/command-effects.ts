@@ -1,6 +1,7 @@
 import { ModelRejectedError } from '../models/errors.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 import { LabelAnswerRejected, type LabelService } from '../pipelines/labels/label-service.ts';
+import { PersonalHeadRollbackRefused, PersonalHeadUpdates } from '../pipelines/labels/personal-head-updates.ts';
 import type { CaptureState } from '../pipelines/snippets/capture-state.ts';
 import type { Db } from '../storage/db.ts';
 import { FaceRepository, type PersonRow } from '../storage/faces.ts';
@@ -22,6 +23,8 @@ export interface EffectDeps {
   /** People live in the database, their crops under the data directory. */
   readonly db: Db;
   readonly dataDir: string;
+  /** The model whose personal head `personal-head/rollback` rolls back when the phone names none. */
+  readonly emotionModel?: string;
 }
 
 const view = (p: PersonRow) => ({ id: p.id, name: p.name, enrolled: p.enrolled, tracks: p.tracks });
@@ -55,6 +58,16 @@ export function commandEffects(deps: EffectDeps): CommandEffects {
     installModel: async ({ name, version }) => {
       const outcome = await (await deps.models()).activate(name, version);
       return outcome.ok ? { activated: true } : { activated: false, reason: `${outcome.stage}: ${outcome.reason}` };
+    },
+    rollbackPersonalHead: ({ model }) => {
+      const name = model ?? deps.emotionModel;
+      if (!name) throw new InvalidRequestError('name the model whose personal head to roll back');
+      try {
+        return new PersonalHeadUpdates(deps.db, { every: 0 }).rollback(name);
+      } catch (error) {
+        if (error instanceof PersonalHeadRollbackRefused) throw new InvalidRequestError(error.message);
+        throw error;
+      }
     },
     rollbackModel: async ({ name }) => {
       const outcome = await (await deps.models()).rollback(name);

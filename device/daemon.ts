@@ -2,7 +2,9 @@ import { join, resolve } from 'node:path';
 import { readSessionIntrinsics, type SceneIntrinsics } from '../calibration/index.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 import { LabelService } from '../pipelines/labels/label-service.ts';
-import { snippetSource } from '../pipelines/labels/sources.ts';
+import { manifestLabels } from '../pipelines/labels/manifest-labels.ts';
+import { PersonalHeadUpdates } from '../pipelines/labels/personal-head-updates.ts';
+import { type CandidateSource, emotionSource, snippetSource } from '../pipelines/labels/sources.ts';
 import { CaptureState } from '../pipelines/snippets/capture-state.ts';
 import type { BatchWriter } from '../storage/batch-writer.ts';
 import { CameraIntrinsicsRepository } from '../storage/camera-intrinsics.ts';
@@ -11,6 +13,7 @@ import { openDatabase } from '../storage/db.ts';
 import { DeviceState } from '../storage/device-state.ts';
 import { frameWriter } from '../storage/frames.ts';
 import { ModelRepository } from '../storage/models.ts';
+import { PersonalHeadRepository } from '../storage/personal-heads.ts';
 import { SessionRepository } from '../storage/sessions.ts';
 import { SnippetRepository } from '../storage/snippets.ts';
 import { type TelemetryRow, telemetryWriter } from '../storage/telemetry.ts';
@@ -156,9 +159,7 @@ export class Daemon {
       const db = this.db as Db;
       const capture = this.capture();
       const snippets = new SnippetRepository(db, config.device.dataDir);
-      const labels = config.labels.enabled
-        ? new LabelService(db, config.labels, [snippetSource(db)], logger)
-        : undefined;
+      const labels = config.labels.enabled ? await this.labelService(db) : undefined;
       const sync = await startSync({
         db,
         config: config.sync,
@@ -179,6 +180,7 @@ export class Daemon {
           labels,
           db,
           dataDir: config.device.dataDir,
+          emotionModel: config.emotion.model,
         }),
         ...optional(
           'prepareTransfer',
@@ -226,6 +228,22 @@ export class Daemon {
       };
     });
     logger.info({ session: this.sessionId, db: this.options.dbFile, source: this.feed.label }, 'daemon started');
+  }
+
+  /**
+   * The label queue asks about snippets, and about emotion records when the emotion stage runs (their classes
+   * from the model's manifest through the registry); emotion answers retrain the wearer's personal head.
+   */
+  private async labelService(db: Db): Promise<LabelService> {
+    const { config, logger } = this.options;
+    const heads = new PersonalHeadRepository(db);
+    const sources: CandidateSource[] = [snippetSource(db)];
+    if (config.emotion.enabled) {
+      const labelsOf = manifestLabels(await this.openModels());
+      sources.push(emotionSource(db, { labelsOf, activeHead: (name) => heads.active(name) }));
+    }
+    const updates = new PersonalHeadUpdates(db, { every: config.labels.personaliseEvery });
+    return new LabelService(db, config.labels, sources, logger, updates);
   }
 
   /** Processes frames until the source ends or a stop is requested. */

@@ -2,12 +2,13 @@ import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Command } from 'commander';
+import { withRecordFeatures } from '../../pipelines/labels/export-features.ts';
 import { answeredLabels, labelsFile } from '../../storage/labels.ts';
 import { BadInputError, messageOf } from '../errors.ts';
 
 /**
  * `glance labels export FILE`: the wearer's answered labels as one JSON file (schema glance.labels/1) for the
- * toolchain (glance_train.active.labels_file). The database is opened read-only, so a running daemon is not
+ * toolchain (glance_train.active.labels_file); emotion labels carry their record's embedding and logits. The database is opened read-only, so a running daemon is not
  * disturbed; the file is written whole or not at all.
  */
 export function registerLabelsCommand(program: Command): void {
@@ -32,7 +33,7 @@ export function registerLabelsCommand(program: Command): void {
         const rows = answeredLabels(db);
         const out = resolve(file);
         const tmp = `${out}.${process.pid}.tmp`;
-        writeFileSync(tmp, `${JSON.stringify(labelsFile(rows), null, 1)}\n`);
+        writeFileSync(tmp, `${JSON.stringify(withRecordFeatures(db, labelsFile(rows)), null, 1)}\n`);
         renameSync(tmp, out);
         process.stdout.write(`${rows.length} answered labels → ${out}\n`);
       } finally {

@@ -24,6 +24,15 @@ export const labelsConfigSchema = z.strictObject({
   exploration: z.number().min(0).max(1).default(0.3).describe("REXP4's exploration rate γ"),
   learningRate: z.number().gt(0).max(100).default(3).describe("REXP4's η"),
   adviceScale: z.number().gt(0).max(1000).default(4).describe('τ in advice ∝ exp(−rank/τ)'),
+  personaliseEvery: z
+    .number()
+    .int()
+    .min(0)
+    .max(1000)
+    .default(10)
+    .describe(
+      "refit the wearer's personal emotion head after every this many emotion answers (0: never); each refit uses all of them (docs/labels.md: why 10)",
+    ),
   seed: z.number().int().min(0).default(0).describe('the queue’s random generator (numpy-compatible)'),
 });
 

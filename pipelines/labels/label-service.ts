@@ -4,6 +4,7 @@ import type { Db } from '../../storage/db.ts';
 import { LabelRepository, type LabelRequest, type StoredLabel } from '../../storage/labels.ts';
 import type { LabelsConfig } from './config.ts';
 import { candidateKey, LabelQueue, type LabelQueueState } from './label-queue.ts';
+import type { PersonalHeadEvent, PersonalHeadUpdates } from './personal-head-updates.ts';
 import type { AskableRecord, CandidateSource } from './sources.ts';
 
 /** An answer the queue refuses (unknown request, answered already, not one of the options): nothing changed. */
@@ -21,6 +22,8 @@ export interface LabelAnswered {
   /** What the answer paid the bandit (1 − p(answer)); null when the request had expired from the bandit. */
   readonly reward: number | null;
   readonly weights: Readonly<Record<string, number>>;
+  /** The personal head this answer retrained, when it did (see PersonalHeadUpdates). */
+  readonly personalHead?: PersonalHeadEvent;
 }
 
 const HOUR_MS = 3_600_000;
@@ -42,6 +45,8 @@ export class LabelService {
     private readonly config: LabelsConfig,
     private readonly sources: readonly CandidateSource[],
     private readonly logger?: Logger,
+    /** Emotion answers retrain the wearer's personal head; absent, answers are only stored. */
+    private readonly personalHeads?: PersonalHeadUpdates,
   ) {
     this.repo = new LabelRepository(db);
     this.queue = new LabelQueue(
@@ -138,8 +143,9 @@ export class LabelService {
     }
     const key = candidateKey({ kind: request.targetKind, id: request.targetId });
     const before = this.queue.state();
+    let reward: number | null;
     try {
-      const reward = this.queue.isPending(key) ? this.queue.answer(key, option) : null;
+      reward = this.queue.isPending(key) ? this.queue.answer(key, option) : null;
       if (reward !== null) this.queue.endRound();
       this.repo.transaction(() => {
         if (!this.repo.answer(request.id, input.answer, input.by ?? 'phone', reward, nowMs)) {
@@ -147,10 +153,31 @@ export class LabelService {
         }
         this.saveState(nowMs);
       });
-      return { requestId: request.id, answer: input.answer, reward, weights: this.queue.weights };
     } catch (error) {
       this.queue.loadState(before); // the stored answer and the bandit never disagree
       throw error;
+    }
+    const personalHead = this.retrain(request.id, nowMs);
+    return {
+      requestId: request.id,
+      answer: input.answer,
+      reward,
+      weights: this.queue.weights,
+      ...(personalHead ? { personalHead } : {}),
+    };
+  }
+
+  /** After the answer is stored: a failed refit is logged and leaves the answer and the active head as they were. */
+  private retrain(requestId: string, nowMs: number): PersonalHeadEvent | null {
+    const stored = this.personalHeads && this.repo.get(requestId);
+    if (!stored) return null;
+    try {
+      const event = this.personalHeads?.afterAnswer(stored, nowMs) ?? null;
+      if (event) this.logger?.info({ model: event.model, version: event.version }, 'personal head retrained');
+      return event;
+    } catch (error) {
+      this.logger?.error({ err: (error as Error).message }, 'personal head not retrained');
+      return null;
     }
   }
 

@@ -12,6 +12,8 @@ export interface CommandEffects {
   mergePeople(request: { readonly into: string; readonly from: readonly string[] }): PersonView;
   splitPerson(request: { readonly personId: string; readonly faceIds: readonly string[] }): PersonView;
   forgetPerson(request: { readonly personId: string }): { readonly faces: number; readonly files: number };
+  /** Absent where the build keeps no personal heads: the command is then refused with that reason. */
+  rollbackPersonalHead?(request: { readonly model?: string }): unknown;
 }
 
 /** A person as a people command replies with it. */

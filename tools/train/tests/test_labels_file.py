@@ -37,6 +37,27 @@ def test_loads_answered_labels(tmp_path: Path) -> None:
     assert (label.kind, label.target_id, label.answer_index, label.probabilities) == ("snippet", "clip-1", 1, (0.8, 0.2))
 
 
+def test_emotion_labels_carry_their_record_features(tmp_path: Path) -> None:
+    classes = ["neutral", "happy", "sad", "angry", "fear", "surprise", "disgust"]
+    emotion = {
+        **ONE,
+        "target": {"kind": "emotionship", "id": "rec-1"},
+        "options": classes,
+        "answer": "happy",
+        "answerIndex": 1,
+        "probabilities": [1 / 7] * 7,
+        "features": {"model": "emotion-ship@1.0.0", "embedding": [0.5, -1.25], "logits": [0.0] * 7},
+    }
+    snippet, label = load_labels(_write(tmp_path, {"schema": SCHEMA, "labels": [ONE, emotion]}))
+    assert snippet.features is None
+    assert label.features is not None
+    assert label.target_id == "rec-1"
+    assert (label.features.model, label.features.embedding) == ("emotion-ship@1.0.0", (0.5, -1.25))
+    short = {**emotion, "features": {"model": "emotion-ship@1.0.0", "embedding": [0.5], "logits": [0.0]}}
+    with pytest.raises(ValueError, match="one per option"):
+        load_labels(_write(tmp_path, {"schema": SCHEMA, "labels": [short]}))
+
+
 @pytest.mark.parametrize(
     ("payload", "reason"),
     [

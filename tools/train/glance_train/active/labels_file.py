@@ -3,7 +3,9 @@
 Each label says which stored record it is about (``kind``: snippet, emotionship, face, person; ``id``), what
 was asked, the options in the model's class order, the answer and its index, the model version the question
 was about, and what the model believed when it asked (``probabilities``), so retraining can weigh it
-(``query_probability``: the queue's probability of asking, for importance weighting).
+(``query_probability``: the queue's probability of asking, for importance weighting). Emotion labels also carry
+their record's ``features`` (the model version, its ``embedding`` at the episode's peak and the population
+``logits``), so a head can be fitted on the wearer's answers without the frames.
 
     labels = load_labels("labels.json")
     by_kind = {k: [l for l in labels if l.kind == k] for k in {l.kind for l in labels}}
@@ -36,6 +38,16 @@ class AnsweredLabel:
     asked_ms: int
     answered_ms: int
     answered_by: str | None
+    features: RecordFeatures | None = None
+
+
+@dataclass(frozen=True)
+class RecordFeatures:
+    """An emotion record's model outputs at its peak: comparable only within one ``model`` version."""
+
+    model: str
+    embedding: tuple[float, ...]
+    logits: tuple[float, ...]
 
 
 def load_labels(path: str | Path) -> list[AnsweredLabel]:
@@ -71,14 +83,27 @@ def _label(item: dict[str, Any], i: int, path: str | Path) -> AnsweredLabel:
             asked_ms=int(item["askedAt"]),
             answered_ms=int(item["answeredAt"]),
             answered_by=item.get("answeredBy"),
+            features=_features(item.get("features")),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"{where}: malformed ({error!r})") from None
+    if label.features is not None and len(label.features.logits) != len(options):
+        raise ValueError(f"{where}: features.logits must be one per option")
     if not 0 <= index < len(options) or options[index] != answer:
         raise ValueError(f"{where}: answer {answer!r} is not option {index} of {list(options)}")
     if len(probs) != len(options) or not all(math.isfinite(p) and 0 <= p <= 1 for p in probs):
         raise ValueError(f"{where}: probabilities must be one per option, each in [0, 1]")
     return label
+
+
+def _features(raw: Any) -> RecordFeatures | None:
+    if raw is None:
+        return None
+    return RecordFeatures(
+        model=str(raw["model"]),
+        embedding=tuple(float(v) for v in raw["embedding"]),
+        logits=tuple(float(v) for v in raw["logits"]),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
