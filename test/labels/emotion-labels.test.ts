@@ -346,7 +346,7 @@ describe('emotion records in the label queue and the personal head they train', 
         embedding: Array.from(f?.embedding ?? []),
         logits: Array.from(f?.logits ?? []),
       });
-      expect((l.features?.embedding as number[]).length).toBe(64);
+      expect(f?.embedding.length).toBe(64);
     }
   });
 });
