@@ -240,7 +240,9 @@ export class Daemon {
     const sources: CandidateSource[] = [snippetSource(db)];
     if (config.emotion.enabled) {
       const labelsOf = manifestLabels(await this.openModels());
-      sources.push(emotionSource(db, { labelsOf, activeHead: (name) => heads.active(name) }));
+      // The queue's belief is the stage's: through the personal head only when the stage applies it.
+      const activeHead = config.emotion.personalHead ? (name: string) => heads.active(name) : undefined;
+      sources.push(emotionSource(db, { labelsOf, ...(activeHead ? { activeHead } : {}) }));
     }
     const updates = new PersonalHeadUpdates(db, { every: config.labels.personaliseEvery });
     return new LabelService(db, config.labels, sources, logger, updates);

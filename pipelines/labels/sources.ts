@@ -91,13 +91,18 @@ export function emotionSource(db: Db, options: EmotionSourceOptions): CandidateS
     kind: 'emotionship',
     candidates: (limit) => {
       const out: AskableRecord[] = [];
+      const heads = new Map<string, StoredHead | null>(); // one lookup per model a pick, not per record
+      const headOf = (name: string) => {
+        if (!heads.has(name)) heads.set(name, options.activeHead?.(name) ?? null);
+        return heads.get(name) ?? null;
+      };
       for (const row of select.all(limit) as EmotionRow[]) {
         const classes = options.labelsOf(row.model);
         const logits = floatsOf(row.logits);
         if (classes === undefined || classes.length !== logits.length) continue;
         const embedding = row.embedding ? floatsOf(row.embedding) : null;
         const name = row.model.split('@')[0] ?? row.model;
-        const head = embedding ? (options.activeHead?.(name) ?? null) : null;
+        const head = embedding ? headOf(name) : null;
         const usable = head && embedding && head.base === row.model && head.head.dim === embedding.length;
         const probs = softmax(usable ? headLogits(head.head, embedding, logits) : logits);
         out.push({

@@ -70,6 +70,12 @@ describe('emotion records in the label queue and the personal head they train', 
     await session.release();
     db = openDatabase(dbFile);
     new SessionRepository(db).start({ id: 's1', device: 'dev1', source: 'test', startedWallMs: t0, startedTNs: 0n });
+    const insert = db.prepare(
+      `INSERT INTO snippets (id, session_id, start_t_ns, end_t_ns, start_wall_ms, frames, width, height, path,
+         thumb_path, sidecar_path, bytes, sha256, score, trigger, models, created_ms)
+       VALUES (?, 's1', ?, ?, ?, 30, 320, 240, 'a.mp4', 'a.jpg', 'a.json', 1, 'x', ?, 'attention', '["tva@1.0.0"]', ?)`,
+    );
+    insert.run('clip-emo-0', 0, 500_000_000, t0, 0.66, t0); // covers the first record's onset: it links to it
     const records = new EmotionshipRepository(db);
     set.labels.forEach((label, i) => {
       const id = `emo-${i}`;
@@ -84,13 +90,8 @@ describe('emotion records in the label queue and the personal head they train', 
         t0 + i,
       );
     });
-    const insert = db.prepare(
-      `INSERT INTO snippets (id, session_id, start_t_ns, end_t_ns, start_wall_ms, frames, width, height, path,
-         thumb_path, sidecar_path, bytes, sha256, score, trigger, models, created_ms)
-       VALUES (?, 's1', 0, 1, ?, 30, 320, 240, 'a.mp4', 'a.jpg', 'a.json', 1, 'x', ?, 'attention', '["tva@1.0.0"]', ?)`,
-    );
     [0.5, 0.93, 0.08, 0.55, 0.71, 0.3].forEach((score, i) => {
-      insert.run(`clip-${i}`, t0, score, t0 + i);
+      insert.run(`clip-${i}`, 0, 1, t0, score, t0 + i);
     });
 
     const registry = new ModelRegistry({
@@ -189,11 +190,19 @@ describe('emotion records in the label queue and the personal head they train', 
 
   it('asks about emotion records next to snippets, with the manifest’s emotions as the options', async () => {
     expect(classes).toEqual(['neutral', 'happy', 'sad', 'angry', 'fear', 'surprise', 'disgust']);
+    const questions = new Map(
+      emotionSource(db, { labelsOf: () => classes })
+        .candidates(100)
+        .map((c) => [c.id, c.question]),
+    );
+    expect(questions.size).toBe(28);
+    expect(questions.get('emo-0')).toBe(`${EMOTION_QUESTION} (snippet clip-emo-0)`);
+    expect(questions.get('emo-1')).toBe(EMOTION_QUESTION);
     const asked = service.tick();
     expect(asked).toHaveLength(12);
     const emotions = asked.filter((r) => r.targetKind === 'emotionship');
     process.stderr.write(
-      `label queue: of 28 emotion records and 6 snippets, asked ${emotions.length} + ${12 - emotions.length}\n`,
+      `label queue: of 28 emotion records and 7 snippets, asked ${emotions.length} + ${12 - emotions.length}\n`,
     );
     expect(emotions.length).toBeGreaterThan(0);
     for (const r of asked) {
@@ -201,7 +210,7 @@ describe('emotion records in the label queue and the personal head they train', 
       expect(r.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
     }
     for (const r of emotions) {
-      expect(r).toMatchObject({ options: classes, model: BASE, question: EMOTION_QUESTION });
+      expect(r).toMatchObject({ options: classes, model: BASE, question: questions.get(r.targetId) });
     }
     await waitFor('the label requests on the phone', () => phoneEvents('label-request').length === 12, 15_000);
     const sent = phoneEvents('label-request').find((e) => e.recordId === emotions[0]?.id);
@@ -337,7 +346,7 @@ describe('emotion records in the label queue and the personal head they train', 
         embedding: Array.from(f?.embedding ?? []),
         logits: Array.from(f?.logits ?? []),
       });
-      expect((l.features?.embedding as number[]).length).toBe(64);
+      expect(f?.embedding.length).toBe(64);
     }
   });
 });
