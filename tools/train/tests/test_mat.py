@@ -143,9 +143,12 @@ def test_mat_matches_full_backprop_accuracy_with_fewer_flops_and_less_time(
         digits: tuple[torch.Tensor, ...]) -> None:
     """ViT (patch embedding + 2 blocks × 4 heads) on scikit-learn's 8×8 digits, same seeds and batches.
 
-    Both runs share one process with their epochs alternating, so the machine's load hits both alike and
-    the time ratios mean something even when absolute seconds do not (measured: 0.85 of full BP's CPU time,
-    0.86 of its wall time, 0.81 of its FLOPs). OpenCV's digits.png, 20 epochs, is in the toolchain report.
+    Both runs share one process with their epochs alternating, so the machine's load hits both alike
+    (measured: 0.81 of full BP's FLOPs, 0.85 of its CPU time, 0.86 of its wall time). Time is asserted as
+    this process's CPU time: at load 20 on 2 cores the wall-time ratio of the same two runs swung by ±15%
+    (an 8-epoch pair measured 1.15 and 0.89 at equal CPU ratios), too much for a test margin. The wall-time
+    comparison (OpenCV's digits.png, 20 epochs) is in the toolchain report and `glance bench --only
+    toolchain` (``mat.wall_saved``).
     """
     torch.manual_seed(0)
     model = HeadSplitViT(VitConfig())
@@ -156,7 +159,6 @@ def test_mat_matches_full_backprop_accuracy_with_fewer_flops_and_less_time(
     assert mat.gflops <= 0.9 * full.gflops  # probes included
     assert mat.history[-1]["probe_gflops"] > 0
     assert mat.history[-1]["cpu_seconds"] <= 0.95 * full.history[-1]["cpu_seconds"]  # probes included
-    assert mat.seconds < full.seconds
     shares = [row["active_share"] for row in mat.history]
     assert shares[0] == 1.0 and min(shares) < 0.5
     assert len(mat.mat_log["epochs"]) == cfg.epochs and "lambda" in mat.mat_log["epochs"][0]
