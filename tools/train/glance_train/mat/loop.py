@@ -150,9 +150,9 @@ class _Run:
             loss_sum += float(loss)
         self.seconds += time.perf_counter() - t0
         self.cpu += time.process_time() - c0
-        probe_g = probe_s = 0.0
+        probe_g = probe_s = probe_cpu = 0.0
         if controller is not None:
-            probe_s = controller.probe_seconds
+            probe_s, probe_cpu = controller.probe_seconds, controller.probe_cpu_seconds
             probe_g = (controller.probe_flops.forward + controller.probe_flops.backward) / 1e9
             controller.end_epoch(epoch)
         with counter.section("eval"):  # evaluation is not training compute
@@ -165,7 +165,7 @@ class _Run:
             "epoch": epoch, "train_loss": loss_sum / self.steps_per_epoch, "accuracy": acc,
             "gflops": self.gflops + probe_g, "backward_gflops": self.backward, "probe_gflops": probe_g,
             "full_bp_gflops": self.result.full_bp_gflops, "seconds": self.seconds, "cpu_seconds": self.cpu,
-            "probe_seconds": probe_s,
+            "probe_seconds": probe_s, "probe_cpu_seconds": probe_cpu,
             "active_share": controller.log[-1]["active_share"] if controller is not None else 1.0,
         })
 
