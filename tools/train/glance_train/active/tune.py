@@ -17,12 +17,13 @@ import argparse
 import itertools
 import json
 from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from glance_train.active.criteria import CRITERIA
-from glance_train.active.loop import REWARDS, TASKS, aulc, prepare_pool, run_strategy
+from glance_train.active.loop import REWARDS, TASKS, PoolTask, aulc, prepare_pool, run_strategy
 from glance_train.active.rexp4 import Rexp4Config
 
 VALIDATION_SEEDS = (100, 101, 102)
@@ -46,17 +47,19 @@ def grid_points(grid: dict[str, tuple[Any, ...]]) -> list[dict[str, Any]]:
     return [dict(zip(keys, values, strict=True)) for values in itertools.product(*(grid[k] for k in keys))]
 
 
-def tune(points: list[dict[str, Any]], seeds: tuple[int, ...]) -> dict[str, Any]:
-    pools = {(name, seed): prepare_pool(task, seed) for name, task in TASKS.items() for seed in seeds}
+def tune(points: list[dict[str, Any]], seeds: tuple[int, ...],
+         tasks: dict[str, PoolTask] | None = None) -> dict[str, Any]:
+    tasks = tasks or TASKS
+    pools = {(name, seed): prepare_pool(task, seed) for name, task in tasks.items() for seed in seeds}
     singles = {name: {s: float(np.mean([aulc(run_strategy(task, pools[name, seed], s, seed)) for seed in seeds]))
-                      for s in CRITERIA} for name, task in TASKS.items()}
+                      for s in CRITERIA} for name, task in tasks.items()}
     bar = float(np.mean([max(v.values()) for v in singles.values()]))
     rows = []
     for point in points:
         cfg = Rexp4Config(**{k: v for k, v in point.items() if k != "reward"})
         per = {name: float(np.mean([aulc(run_strategy(task, pools[name, seed], "deal", seed, cfg,
                                                       reward=point["reward"])) for seed in seeds]))
-               for name, task in TASKS.items()}
+               for name, task in tasks.items()}
         mean = float(np.mean(list(per.values())))
         rows.append({**point, "deal": mean, "minus_bar": mean - bar, "per_dataset": per})
         print(json.dumps({**point, "deal": round(mean, 4), "minus_bar_pp": round(100 * (mean - bar), 2)}),
@@ -70,9 +73,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--rewards", default=",".join(GRID["reward"]), help=f"any of {', '.join(REWARDS)}")
     p.add_argument("--stage", type=int, choices=(1, 2), default=1, help="1: the grid; 2: STAGE2's points")
+    p.add_argument("--one-per-round", action="store_true",
+                   help="ask one label a round on every dataset (the paper's protocol), chosen point only")
     args = p.parse_args(argv)
     points = grid_points({**GRID, "reward": tuple(args.rewards.split(","))}) if args.stage == 1 else STAGE2
-    result = tune(points, VALIDATION_SEEDS)
+    tasks = None
+    if args.one_per_round:
+        tasks = {name: replace(task, batch=1) for name, task in TASKS.items()}
+        points = [{"gamma": 0.05, "restart": r, "eta": 3.0, "advice_scale": 1.0, "reward": "iw_gain"}
+                  for r in (10, 30)]
+    result = tune(points, VALIDATION_SEEDS, tasks)
     if args.out:
         args.out.write_text(json.dumps(result, indent=1) + "\n")
     for r in result["grid"][:8]:
