@@ -21,7 +21,7 @@ from sklearn.naive_bayes import GaussianNB
 
 from glance_train.active.criteria import CRITERIA, Candidates, ranks
 from glance_train.active.queue import LabelQueue, LabelQueueConfig, density_from_embeddings
-from glance_train.active.rewards import iw_accuracy, prediction_change
+from glance_train.active.rewards import iw_accuracy, iw_accuracy_gain, prediction_change
 from glance_train.active.rexp4 import Rexp4Config
 from glance_train.datasets_real import load_dataset, standardiser, stratified_split
 
@@ -47,6 +47,10 @@ TASKS: dict[str, PoolTask] = {
     "sk-digits": PoolTask("sk-digits", budget=120, batch=4),
     "letters": PoolTask("letters", budget=156, batch=6, max_per_class=100),
 }
+
+
+REWARDS = ("iw_gain", "change", "surprise", "iw_acc")
+"""Rewards for the ensembles (``rewards``); ``iw_gain`` is the paper's: importance-weighted accuracy gain."""
 
 
 @dataclass(frozen=True)
@@ -118,9 +122,9 @@ def aulc(curve: Curve) -> float:
 
 
 def run_strategy(task: PoolTask, data: PoolData, strategy: str, seed: int, bandit: Rexp4Config | None = None,
-                 reward: str = "change") -> Curve:
-    """One labelling session; ``reward`` ("change", "surprise", "iw_acc"; ``rewards``) is for ensembles."""
-    if reward not in ("change", "surprise", "iw_acc"):
+                 reward: str = "iw_gain") -> Curve:
+    """One labelling session; ``reward`` (one of ``REWARDS``; see ``rewards``) is for ensembles."""
+    if reward not in REWARDS:
         raise ValueError(f"unknown reward {reward!r}")
     rng = np.random.default_rng(seed)
     labelled = _seed_set(data, task.initial_per_class, rng)
@@ -177,10 +181,13 @@ def _round_reward(reward: str, before: np.ndarray, after: np.ndarray, data: Pool
                   asked: list[tuple[int, float]]) -> float | None:
     if reward == "change":
         return prediction_change(before, after)
-    if reward == "iw_acc":
+    if reward in ("iw_acc", "iw_gain"):
         idx = np.array([i for i, _ in asked])
+        q = np.array([p for _, p in asked])
         correct = (after[idx] == data.y_pool[idx]).astype(float)
-        return iw_accuracy(correct, np.array([q for _, q in asked]), len(data.y_pool))
+        if reward == "iw_acc":
+            return iw_accuracy(correct, q, len(data.y_pool))
+        return iw_accuracy_gain(correct, (before[idx] == data.y_pool[idx]).astype(float), q, len(data.y_pool))
     return None  # surprise: each answer keeps its own
 
 

@@ -100,9 +100,9 @@ class LabelQueue:
     def end_round(self, round_reward: float | None = None) -> None:
         """Update the expert weights from this round's answers, then count the round (restarting if due).
 
-        ``round_reward`` (in [0, 1]), when given, replaces every answer's own reward: a measurement that only
-        exists per round, such as how much the retrained model's predictions moved
-        (``rewards.prediction_change``).
+        ``round_reward``, when given, replaces every answer's own reward: a measurement that only exists per
+        round, such as the importance-weighted accuracy gain of the retrained model (``rewards.iw_accuracy_gain``,
+        in [−1, 1]) or how much its predictions moved (``rewards.prediction_change``, in [0, 1]).
         """
         if self._round:
             advice = np.stack([a for a, _, _ in self._round], axis=1)

@@ -32,11 +32,14 @@ class DealBench:
     seeds: int = 5
     bandit: Rexp4Config = field(default_factory=Rexp4Config)
     ensembles: tuple[str, ...] = ("deal", "exp4")
+    reward: str = "iw_gain"
+    singles: tuple[str, ...] = SINGLES
+    """Single criteria to run (all of them for the report; () when only the ensembles are re-run)."""
 
 
 def run_bench(bench: DealBench) -> dict[str, Any]:
-    strategies = (*SINGLES, *bench.ensembles)
-    config = {"seeds": bench.seeds, "bandit": asdict(bench.bandit),
+    strategies = (*bench.singles, *bench.ensembles)
+    config = {"seeds": bench.seeds, "bandit": asdict(bench.bandit), "reward": bench.reward,
               "tasks": {k: asdict(v) for k, v in bench.tasks.items()}}
     out: dict[str, Any] = {"config": config, "datasets": {}}
     for name, task in bench.tasks.items():
@@ -44,14 +47,15 @@ def run_bench(bench: DealBench) -> dict[str, Any]:
         for seed in range(bench.seeds):
             data = prepare_pool(task, seed)
             for strategy in strategies:
-                runs[strategy].append(run_strategy(task, data, strategy, seed, bench.bandit))
+                runs[strategy].append(run_strategy(task, data, strategy, seed, bench.bandit, bench.reward))
         out["datasets"][name] = {s: _curve_summary(cs) for s, cs in runs.items()}
-    return summarise(out)
+    return summarise(out) if set(SINGLES) <= set(strategies) and "deal" in strategies else out
 
 
 def _curve_summary(curves: list[Any]) -> dict[str, Any]:
     areas = [aulc(c) for c in curves]
-    return {"aulc": float(np.mean(areas)), "aulc_std": float(np.std(areas)), "labels": curves[0].labels,
+    return {"aulc": float(np.mean(areas)), "aulc_std": float(np.std(areas)), "aulc_per_seed": areas,
+            "labels": curves[0].labels,
             "accuracy": np.mean([c.accuracy for c in curves], axis=0).tolist(),
             "weights_seed0": curves[0].weights}
 

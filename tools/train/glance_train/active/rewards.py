@@ -1,7 +1,11 @@
-"""What a round of answers was worth, for REXP4's update. The DEAL paper's exact reward is not public; Glance
-has three, all computable on the device with no held-out labels:
+"""What a round of answers was worth, for REXP4's update. All are computable with no held-out labels:
 
-- ``change`` (default): the share of candidates whose predicted class changed when the model was retrained on
+- ``iw_gain`` (default, the paper's): the improvement that retraining on the round's answers brought to the
+  model's importance-weighted accuracy (ALBL's IW-ACC, below) over every label the ensemble asked so far:
+  IW-ACC(f_t) − IW-ACC(f_{t−1}) on the same labels, each weighted by 1 / (its query probability). DEAL rewards
+  a criterion for the accuracy its query bought, estimated without a test set; the weighting makes the asked
+  labels stand for the pool. In [−1, 1]. One value per round.
+- ``change``: the share of candidates whose predicted class changed when the model was retrained on
   the round's answers: how much the answers moved the model. One value per round.
 - ``surprise``: 1 − p(y | x), the probability the model gave the label the wearer then supplied, before
   retraining. Known per answer. Measured on our datasets it is *anti*-correlated with the accuracy a label
@@ -31,3 +35,10 @@ def iw_accuracy(correct: np.ndarray, query_probs: np.ndarray, pool_size: int) ->
     """
     w = 1.0 / np.clip(query_probs, 1.0 / max(pool_size, 1) ** 2, None)
     return float((w * correct).sum() / w.sum())
+
+
+def iw_accuracy_gain(correct_after: np.ndarray, correct_before: np.ndarray, query_probs: np.ndarray,
+                     pool_size: int) -> float:
+    """IW-ACC of the retrained model minus that of the model before the round, on the same asked labels."""
+    return (iw_accuracy(correct_after, query_probs, pool_size)
+            - iw_accuracy(correct_before, query_probs, pool_size))

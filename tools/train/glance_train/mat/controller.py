@@ -121,6 +121,7 @@ class MatController:
         self.lambdas: dict[str, float] = {}
         self.probe_flops = Tally()
         self.probe_seconds = 0.0
+        self.probe_cpu_seconds = 0.0
         self.log: list[dict[str, Any]] = []
         self.probes: list[dict[str, Any]] = []
         self._step = 0
@@ -178,9 +179,10 @@ class MatController:
         return module_lambda_max(self.model, self.groups, self.probe, self.counter)
 
     def _probe_and_select(self) -> None:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         lambdas, spent = self.measure()
         self.probe_seconds += time.perf_counter() - start
+        self.probe_cpu_seconds += time.process_time() - cpu
         self.probe_flops += spent
         index = self._step // self.config.period
         self.active = self.select(lambdas, self._previous, index)

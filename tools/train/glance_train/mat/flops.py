@@ -52,6 +52,7 @@ class FlopCounter:
     def __init__(self, model: nn.Module) -> None:
         self._tallies: dict[str, Tally] = {}
         self._section = "train"
+        self._paused = False
         self._handles: list[RemovableHandle] = []
         for module in model.modules():
             if isinstance(module, (nn.Linear, nn.Conv2d, MatMul)):
@@ -65,6 +66,15 @@ class FlopCounter:
         finally:
             self._section = previous
 
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Count nothing (forward passes whose cost the caller charges itself, e.g. under ``vmap``)."""
+        previous, self._paused = self._paused, True
+        try:
+            yield
+        finally:
+            self._paused = previous
+
     def take(self, section: str = "train") -> Tally:
         return self._tallies.pop(section, Tally())
 
@@ -74,6 +84,8 @@ class FlopCounter:
         self._handles.clear()
 
     def _hook(self, module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
+        if self._paused:
+            return
         tally = self._tallies.setdefault(self._section, Tally())
         fwd = _forward_flops(module, inputs, output)
         tally.forward += fwd

@@ -6,11 +6,14 @@ batches and learning-rate schedule; the shared trainer takes the same ``MatContr
 
 Compute is measured, not estimated: every forward pass is counted by :class:`FlopCounter`, and each backward
 pass is charged what autograd will do given which parameters and inputs require grad (see ``flops.py``).
-MAT's probes are charged to MAT. Wall time covers training steps and probes, not evaluation.
+MAT's probes are charged to MAT. Wall time covers training steps and probes, not evaluation;
+``train_side_by_side`` alternates the two methods' epochs so that their wall-time ratio is fair on a shared
+machine.
 """
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,65 +75,105 @@ def train(
     mat: MatConfig | None = None,
 ) -> RunResult:
     """Train ``model`` in place on ``data`` = (x_train, y_train, x_test, y_test); MAT if ``mat`` is given."""
-    x_train, y_train, x_test, y_test = data
-    gen = torch.Generator().manual_seed(cfg.seed)
-    steps_per_epoch = len(x_train) // cfg.batch_size
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch,
-                                                pct_start=0.15)
-    per_sample_full = full_backward_flops(model, x_train[:1])
-    counter = FlopCounter(model)
-    probe = x_train[torch.randperm(len(x_train), generator=gen)[:64]]
-    controller = MatController(model, probe, mat, counter=counter) if mat is not None else None
-    result = RunResult("mat" if mat is not None else "full-bp")
-    gflops = backward = 0.0
-    seconds = cpu = 0.0
+    run = _Run(model, data, cfg, mat)
     try:
         for epoch in range(1, cfg.epochs + 1):
-            model.train()
-            order = torch.randperm(len(x_train), generator=gen)
-            loss_sum = 0.0
-            t0, c0 = time.perf_counter(), time.process_time()
-            for s in range(steps_per_epoch):
-                idx = order[s * cfg.batch_size : (s + 1) * cfg.batch_size]
-                if controller is not None:
-                    controller.before_step()
-                loss = nn.functional.cross_entropy(model(x_train[idx]), y_train[idx])
-                opt.zero_grad(set_to_none=True)  # inactive modules keep grad None: Adam skips them
-                loss.backward()
-                opt.step()
-                sched.step()
-                if controller is not None:
-                    controller.after_step()
-                step = counter.take()
-                gflops += (step.forward + step.backward) / 1e9
-                backward += step.backward / 1e9
-                loss_sum += float(loss)
-            seconds += time.perf_counter() - t0
-            cpu += time.process_time() - c0
-            probe_g = probe_s = 0.0
-            if controller is not None:
-                probe_s = controller.probe_seconds
-                probe_g = (controller.probe_flops.forward + controller.probe_flops.backward) / 1e9
-                controller.end_epoch(epoch)
-            with counter.section("eval"):  # evaluation is not training compute
-                acc = accuracy(model, x_test, y_test)
-            counter.take("eval")
-            result.full_bp_gflops = epoch * steps_per_epoch * cfg.batch_size * (
-                per_sample_full.forward + per_sample_full.backward) / 1e9
-            result.history.append({
-                "epoch": epoch, "train_loss": loss_sum / steps_per_epoch, "accuracy": acc,
-                "gflops": gflops + probe_g, "backward_gflops": backward, "probe_gflops": probe_g,
-                "full_bp_gflops": result.full_bp_gflops, "seconds": seconds, "cpu_seconds": cpu,
-                "probe_seconds": probe_s,
-                "active_share": controller.log[-1]["active_share"] if controller is not None else 1.0,
-            })
+            run.epoch(epoch)
     finally:
-        counter.close()
+        run.close()
+    return run.result
+
+
+def train_side_by_side(
+    model: nn.Module,
+    data: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor],
+    cfg: LoopConfig,
+    mat: MatConfig,
+) -> tuple[RunResult, RunResult]:
+    """Full back-propagation and MAT from copies of ``model``, one epoch of each in turn.
+
+    Each run is exactly what :func:`train` does (same generator seeds, so the same batches and results), but
+    their epochs alternate, so on a shared machine both see the same load and their wall-time ratio is
+    meaningful even when absolute times are not.
+    """
+    runs = (_Run(copy.deepcopy(model), data, cfg, None), _Run(copy.deepcopy(model), data, cfg, mat))
+    try:
+        for epoch in range(1, cfg.epochs + 1):
+            for run in runs:
+                run.epoch(epoch)
+    finally:
+        for run in runs:
+            run.close()
+    return runs[0].result, runs[1].result
+
+
+class _Run:
+    """One training run, an epoch at a time (so that two runs can alternate)."""
+
+    def __init__(self, model: nn.Module, data: tuple[torch.Tensor, ...], cfg: LoopConfig,
+                 mat: MatConfig | None) -> None:
+        self.model, self.data, self.cfg = model, data, cfg
+        x_train = data[0]
+        self.gen = torch.Generator().manual_seed(cfg.seed)
+        self.steps_per_epoch = len(x_train) // cfg.batch_size
+        self.opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.sched = torch.optim.lr_scheduler.OneCycleLR(
+            self.opt, max_lr=cfg.lr, total_steps=cfg.epochs * self.steps_per_epoch, pct_start=0.15)
+        self.per_sample_full = full_backward_flops(model, x_train[:1])
+        self.counter = FlopCounter(model)
+        probe = x_train[torch.randperm(len(x_train), generator=self.gen)[:64]]
+        self.controller = MatController(model, probe, mat, counter=self.counter) if mat is not None else None
+        self.result = RunResult("mat" if mat is not None else "full-bp")
+        self.gflops = self.backward = self.seconds = self.cpu = 0.0
+
+    def epoch(self, epoch: int) -> None:
+        model, cfg, controller, counter = self.model, self.cfg, self.controller, self.counter
+        x_train, y_train, x_test, y_test = self.data
+        model.train()
+        order = torch.randperm(len(x_train), generator=self.gen)
+        loss_sum = 0.0
+        t0, c0 = time.perf_counter(), time.process_time()
+        for s in range(self.steps_per_epoch):
+            idx = order[s * cfg.batch_size : (s + 1) * cfg.batch_size]
+            if controller is not None:
+                controller.before_step()
+            loss = nn.functional.cross_entropy(model(x_train[idx]), y_train[idx])
+            self.opt.zero_grad(set_to_none=True)  # inactive modules keep grad None: Adam skips them
+            loss.backward()
+            self.opt.step()
+            self.sched.step()
+            if controller is not None:
+                controller.after_step()
+            step = counter.take()
+            self.gflops += (step.forward + step.backward) / 1e9
+            self.backward += step.backward / 1e9
+            loss_sum += float(loss)
+        self.seconds += time.perf_counter() - t0
+        self.cpu += time.process_time() - c0
+        probe_g = probe_s = probe_cpu = 0.0
         if controller is not None:
-            controller.release()
-            result.mat_log = {"epochs": controller.log, "probes": controller.probes}
-    return result
+            probe_s, probe_cpu = controller.probe_seconds, controller.probe_cpu_seconds
+            probe_g = (controller.probe_flops.forward + controller.probe_flops.backward) / 1e9
+            controller.end_epoch(epoch)
+        with counter.section("eval"):  # evaluation is not training compute
+            acc = accuracy(model, x_test, y_test)
+        counter.take("eval")
+        full = self.per_sample_full
+        self.result.full_bp_gflops = epoch * self.steps_per_epoch * cfg.batch_size * (
+            full.forward + full.backward) / 1e9
+        self.result.history.append({
+            "epoch": epoch, "train_loss": loss_sum / self.steps_per_epoch, "accuracy": acc,
+            "gflops": self.gflops + probe_g, "backward_gflops": self.backward, "probe_gflops": probe_g,
+            "full_bp_gflops": self.result.full_bp_gflops, "seconds": self.seconds, "cpu_seconds": self.cpu,
+            "probe_seconds": probe_s, "probe_cpu_seconds": probe_cpu,
+            "active_share": controller.log[-1]["active_share"] if controller is not None else 1.0,
+        })
+
+    def close(self) -> None:
+        self.counter.close()
+        if self.controller is not None:
+            self.controller.release()
+            self.result.mat_log = {"epochs": self.controller.log, "probes": self.controller.probes}
 
 
 @torch.no_grad()
