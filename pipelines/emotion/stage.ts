@@ -19,7 +19,7 @@ import type { MomentEvent } from '../snippets/recorder.ts';
 import { poolCause, type SegmentationView } from './cause.ts';
 import type { EmotionConfig } from './config.ts';
 import { type Episode, EpisodeDetector } from './episodes.ts';
-import { boxCrop, cropBox, eyeInput, sceneInput } from './inputs.ts';
+import { cropBox, eyeInput, sceneInput } from './inputs.ts';
 import type { EmotionModelIo } from './model-io.ts';
 import { headLogits, softmax } from './personal-head.ts';
 import { type Step, StepWindow } from './window.ts';
@@ -59,6 +59,10 @@ interface LatestScene {
 
 const NS = 1_000_000_000;
 
+function contains(box: readonly [number, number, number, number], x: number, y: number): boolean {
+  return x >= box[0] && x <= box[0] + box[2] && y >= box[1] && y <= box[1] + box[3];
+}
+
 export class EmotionStage implements Stage {
   readonly name = 'emotion';
   private readonly window: StepWindow;
@@ -96,17 +100,22 @@ export class EmotionStage implements Stage {
     if (!this.deps.io.withScene && !this.deps.segmentation) return;
     const mat = paired.scene.mat;
     const tNs = paired.scene.tNs;
-    const attended = this.deps.attention?.latest() ?? null;
     const g = this.deps.gaze.at(tNs, 200_000_000n);
-    if (!attended && !g) return;
-    const crop = attended
-      ? boxCrop(attended.box, mat.cols, mat.rows)
-      : cropBox((g as { x: number }).x, (g as { y: number }).y, mat.cols, mat.rows);
+    if (!g) return;
+    // The model reads the crop at the gaze, as it was trained. The attended region (TVA) names where the cause
+    // was only when the gaze is in it: TVA's box can sit on a neighbouring object, and a cause is what the
+    // wearer actually looked at.
+    const crop = cropBox(g.x, g.y, mat.cols, mat.rows);
     const size = this.deps.io.size;
     const data = new Float32Array(3 * size * size);
     sceneInput(mat, crop, size, data);
-    const seg = g ? (this.deps.segmentation?.classAt(tNs, g.x, g.y)?.label ?? null) : null;
-    this.scene = { tNs, crop: data, region: { x: crop.x, y: crop.y, w: crop.side, h: crop.side }, segmentation: seg };
+    const seg = this.deps.segmentation?.classAt(tNs, g.x, g.y)?.label ?? null;
+    const box = this.deps.attention?.latest()?.box ?? null;
+    const region =
+      box && contains(box, g.x, g.y)
+        ? { x: Math.round(box[0]), y: Math.round(box[1]), w: Math.round(box[2]), h: Math.round(box[3]) }
+        : { x: crop.x, y: crop.y, w: crop.side, h: crop.side };
+    this.scene = { tNs, crop: data, region, segmentation: seg };
   }
 
   async onEyeFrame(frame: Frame): Promise<void> {

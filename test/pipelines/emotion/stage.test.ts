@@ -40,9 +40,8 @@ describe('emotion stage on a session with emotion episodes', () => {
     episodes = (truth as unknown as { emotion: { episodes: Episode[] } }).emotion.episodes;
     const dbFile = join(dir, 'g.db');
     const config = join(dir, 'glance.json');
-    // Emotion is off by default (see its config). Attention off: this suite checks the cause found at the gaze; with
-    // TVA on, the cause is TVA's attended region, which on this generated session once named a neighbouring object.
-    writeFileSync(config, JSON.stringify({ emotion: { enabled: true }, attention: { enabled: false } }));
+    // The default pipeline (attention on), with the emotion stage enabled explicitly whatever its default is.
+    writeFileSync(config, JSON.stringify({ emotion: { enabled: true } }));
     const run = glance([
       'run',
       '--config',
