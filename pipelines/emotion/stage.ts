@@ -22,6 +22,7 @@ import { type Episode, EpisodeDetector } from './episodes.ts';
 import { cropBox, eyeInput, sceneInput } from './inputs.ts';
 import type { EmotionModelIo } from './model-io.ts';
 import { headLogits, softmax } from './personal-head.ts';
+import { neutralPriorShares, reweight } from './prior.ts';
 import { type Step, StepWindow } from './window.ts';
 
 type Tensor = ort.Tensor;
@@ -76,6 +77,10 @@ export class EmotionStage implements Stage {
   private lastTNs = 0n;
   private momentOpen = false;
   private openEmotion: number | null = null;
+  private openOnsetNs: bigint | null = null;
+  private readonly minDurationNs: bigint;
+  /** From the model's training class shares to the wearer's (config neutralPrior); null: the model's own. */
+  private readonly prior: { trained: readonly number[]; wanted: readonly number[] } | null;
   /** Pooled at the onset, while the steps before it are still in the window. */
   private openCause: EmotionCause | null = null;
 
@@ -94,6 +99,15 @@ export class EmotionStage implements Stage {
     this.pupilDetector = createPupilDetector(deps.detectorConfig);
     this.periodNs = BigInt(Math.round(NS / io.stepHz));
     this.every = Math.max(1, Math.round(io.stepHz / config.rateHz));
+    this.minDurationNs = BigInt(Math.round(config.minDurationS * NS));
+    const neutral = io.labels.indexOf('neutral');
+    this.prior =
+      config.neutralPrior !== null && io.trainingPrior && neutral >= 0
+        ? {
+            trained: io.trainingPrior,
+            wanted: neutralPriorShares(io.labels.length, neutral, config.neutralPrior),
+          }
+        : null;
   }
 
   onScene(paired: PairedScene): void {
@@ -169,11 +183,13 @@ export class EmotionStage implements Stage {
     this.noteCauses(outputs.cause_logits);
     const stored = this.deps.config.personalHead ? (this.deps.personalHead?.() ?? null) : null;
     const head = stored && stored.base === model && stored.head.dim === embedding.length ? stored : null;
-    const probs = softmax(head ? headLogits(head.head, embedding, logits) : logits);
+    const raw = softmax(head ? headLogits(head.head, embedding, logits) : logits);
+    const probs = this.prior ? reweight(raw, this.prior.trained, this.prior.wanted) : raw;
     const headId = head ? `${head.model}#${head.version}` : null;
     const ev = this.detector.push(tNs, probs, () => ({ embedding, logits, model, head: headId }));
     if (ev?.kind === 'onset') {
       this.openEmotion = ev.emotion;
+      this.openOnsetNs = ev.tNs;
       this.openCause = poolCause(
         this.window.all(),
         ev.tNs - BigInt(Math.round(this.deps.config.causeWindowS * NS)),
@@ -182,7 +198,9 @@ export class EmotionStage implements Stage {
     }
     if (
       this.openEmotion !== null &&
+      this.openOnsetNs !== null &&
       !this.momentOpen &&
+      tNs - this.openOnsetNs >= this.minDurationNs &&
       (probs[this.openEmotion] ?? 0) >= this.deps.config.momentProbability
     ) {
       this.momentOpen = true;
@@ -210,8 +228,11 @@ export class EmotionStage implements Stage {
       this.deps.emitMoment({ kind: 'end', tNs: ep.offsetTNs, score: ep.peak.probability, trigger: 'emotion' });
     this.momentOpen = false;
     this.openEmotion = null;
+    this.openOnsetNs = null;
     const cause = this.openCause;
     this.openCause = null;
+    // A blip is no emotion: expressions hold for a second or more, a crossing shorter than that is noise.
+    if (ep.offsetTNs - ep.onsetTNs < this.minDurationNs) return;
     const id = randomUUID();
     this.deps.repo.add({
       id,
