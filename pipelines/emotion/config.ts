@@ -5,9 +5,9 @@ export const emotionConfigSchema = z
   .strictObject({
     enabled: z
       .boolean()
-      .default(false)
+      .default(true)
       .describe(
-        'run the emotion stage (needs its model). Off by default: trained on synthetic data only, it still reports false emotions on the bundled sample',
+        'run the emotion stage (needs its model). Trained on synthetic data only: on the bundled sample it still reports two weak fear episodes where the pupil swings with no emotion (docs/emotion.md)',
       ),
     model: z
       .string()
@@ -24,12 +24,27 @@ export const emotionConfigSchema = z
     onsetProbability: z.number().min(0).max(1).default(0.5).describe('an episode starts at or above this'),
     offsetProbability: z.number().min(0).max(1).default(0.3).describe('and ends below this (hysteresis)'),
     minSteps: z.number().int().min(1).max(20).default(2).describe('inferences a crossing must hold'),
+    minDurationS: z
+      .number()
+      .min(0)
+      .max(30)
+      .default(1)
+      .describe('an episode shorter than this (onset to offset) is no emotion: not recorded, not a moment'),
     momentProbability: z
       .number()
       .min(0)
       .max(1)
       .default(0.7)
       .describe('an episode this strong is a moment: it triggers a snippet'),
+    neutralPrior: z
+      .number()
+      .gt(0)
+      .lt(1)
+      .nullable()
+      .default(0.5)
+      .describe(
+        "share of the time the wearer shows no emotion: the model's probabilities are re-weighted from the class shares it was trained on (neutral 0.25 in the synthetic data) to neutral = this, the rest shared equally (Bayes' rule for a changed prior); null keeps the model's own",
+      ),
     causeWindowS: z.number().min(0.5).max(10).default(3).describe('seconds before the onset pooled for the cause'),
     maxSceneAgeMs: z.number().min(10).max(5000).default(500).describe('older scene crops count as missing'),
     pupilMmPerWidth: z

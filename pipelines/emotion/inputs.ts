@@ -1,7 +1,7 @@
 /**
  * The emotion models' per-step inputs from the daemon's frames, prepared as the toolchain prepared them
  * (tools/train/glance_train/emotion/dataset.py): the grey eye image area-resized to 32×32 and scaled to 0..1; the
- * scene crop a square of a third of the frame height at the gaze (or the attended region), kept inside the frame,
+ * scene crop a square of a third of the frame height at the gaze, kept inside the frame,
  * area-resized, RGB, 0..1, channels first.
  */
 import { areaResize } from '../../calibration/pupil/cnn-pupil-detector.ts';
@@ -23,18 +23,6 @@ export function cropBox(x: number, y: number, width: number, height: number): Cr
   return {
     x: clamp(Math.round(x - side / 2), width - side),
     y: clamp(Math.round(y - side / 2), height - side),
-    side,
-  };
-}
-
-/** The square crop that covers an attended box (its longer side), kept in the frame. */
-export function boxCrop(box: readonly [number, number, number, number], width: number, height: number): CropBox {
-  const [bx, by, bw, bh] = box;
-  const side = Math.max(1, Math.min(Math.round(Math.max(bw, bh)), width, height));
-  const clamp = (v: number, hi: number) => Math.min(Math.max(v, 0), hi);
-  return {
-    x: clamp(Math.round(bx + bw / 2 - side / 2), width - side),
-    y: clamp(Math.round(by + bh / 2 - side / 2), height - side),
     side,
   };
 }

@@ -8,6 +8,19 @@ export interface EmotionModelIo extends StepShape {
   readonly labels: readonly string[];
   readonly causeLabels: readonly string[];
   readonly embedding: number;
+  /** Class shares of the model's held-out windows (its confusion matrix's rows), drawn as its training windows
+   *  were: the prior its probabilities carry. Null when the manifest has no confusion matrix. */
+  readonly trainingPrior: readonly number[] | null;
+}
+
+function priorOf(m: Manifest, classes: number): number[] | null {
+  const confusion = m.metrics.confusion as { matrix?: unknown } | undefined;
+  const rows = confusion?.matrix;
+  if (!Array.isArray(rows) || rows.length !== classes) return null;
+  const counts = rows.map((r) => (Array.isArray(r) ? r.reduce((a: number, v) => a + Number(v), 0) : Number.NaN));
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (!(total > 0) || counts.some((c) => !Number.isFinite(c) || c <= 0)) return null;
+  return counts.map((c) => c / total);
 }
 
 function num(v: unknown, what: string): number {
@@ -40,5 +53,6 @@ export function emotionModelIo(m: Manifest): EmotionModelIo {
     labels: labels as string[],
     causeLabels: Array.isArray(causeLabels) ? (causeLabels as string[]) : [],
     embedding: emb ? num(emb.shape[1], 'embedding width') : 0,
+    trainingPrior: priorOf(m, labels.length),
   };
 }

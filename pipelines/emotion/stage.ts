@@ -19,9 +19,10 @@ import type { MomentEvent } from '../snippets/recorder.ts';
 import { poolCause, type SegmentationView } from './cause.ts';
 import type { EmotionConfig } from './config.ts';
 import { type Episode, EpisodeDetector } from './episodes.ts';
-import { boxCrop, cropBox, eyeInput, sceneInput } from './inputs.ts';
+import { cropBox, eyeInput, sceneInput } from './inputs.ts';
 import type { EmotionModelIo } from './model-io.ts';
 import { headLogits, softmax } from './personal-head.ts';
+import { neutralPriorShares, reweight } from './prior.ts';
 import { type Step, StepWindow } from './window.ts';
 
 type Tensor = ort.Tensor;
@@ -59,6 +60,10 @@ interface LatestScene {
 
 const NS = 1_000_000_000;
 
+function contains(box: readonly [number, number, number, number], x: number, y: number): boolean {
+  return x >= box[0] && x <= box[0] + box[2] && y >= box[1] && y <= box[1] + box[3];
+}
+
 export class EmotionStage implements Stage {
   readonly name = 'emotion';
   private readonly window: StepWindow;
@@ -72,6 +77,10 @@ export class EmotionStage implements Stage {
   private lastTNs = 0n;
   private momentOpen = false;
   private openEmotion: number | null = null;
+  private openOnsetNs: bigint | null = null;
+  private readonly minDurationNs: bigint;
+  /** From the model's training class shares to the wearer's (config neutralPrior); null: the model's own. */
+  private readonly prior: { trained: readonly number[]; wanted: readonly number[] } | null;
   /** Pooled at the onset, while the steps before it are still in the window. */
   private openCause: EmotionCause | null = null;
 
@@ -90,23 +99,37 @@ export class EmotionStage implements Stage {
     this.pupilDetector = createPupilDetector(deps.detectorConfig);
     this.periodNs = BigInt(Math.round(NS / io.stepHz));
     this.every = Math.max(1, Math.round(io.stepHz / config.rateHz));
+    this.minDurationNs = BigInt(Math.round(config.minDurationS * NS));
+    const neutral = io.labels.indexOf('neutral');
+    this.prior =
+      config.neutralPrior !== null && io.trainingPrior && neutral >= 0
+        ? {
+            trained: io.trainingPrior,
+            wanted: neutralPriorShares(io.labels.length, neutral, config.neutralPrior),
+          }
+        : null;
   }
 
   onScene(paired: PairedScene): void {
     if (!this.deps.io.withScene && !this.deps.segmentation) return;
     const mat = paired.scene.mat;
     const tNs = paired.scene.tNs;
-    const attended = this.deps.attention?.latest() ?? null;
     const g = this.deps.gaze.at(tNs, 200_000_000n);
-    if (!attended && !g) return;
-    const crop = attended
-      ? boxCrop(attended.box, mat.cols, mat.rows)
-      : cropBox((g as { x: number }).x, (g as { y: number }).y, mat.cols, mat.rows);
+    if (!g) return;
+    // The model reads the crop at the gaze, as it was trained. The attended region (TVA) names where the cause
+    // was only when the gaze is in it: TVA's box can sit on a neighbouring object, and a cause is what the
+    // wearer actually looked at.
+    const crop = cropBox(g.x, g.y, mat.cols, mat.rows);
     const size = this.deps.io.size;
     const data = new Float32Array(3 * size * size);
     sceneInput(mat, crop, size, data);
-    const seg = g ? (this.deps.segmentation?.classAt(tNs, g.x, g.y)?.label ?? null) : null;
-    this.scene = { tNs, crop: data, region: { x: crop.x, y: crop.y, w: crop.side, h: crop.side }, segmentation: seg };
+    const seg = this.deps.segmentation?.classAt(tNs, g.x, g.y)?.label ?? null;
+    const box = this.deps.attention?.latest()?.box ?? null;
+    const region =
+      box && contains(box, g.x, g.y)
+        ? { x: Math.round(box[0]), y: Math.round(box[1]), w: Math.round(box[2]), h: Math.round(box[3]) }
+        : { x: crop.x, y: crop.y, w: crop.side, h: crop.side };
+    this.scene = { tNs, crop: data, region, segmentation: seg };
   }
 
   async onEyeFrame(frame: Frame): Promise<void> {
@@ -160,11 +183,13 @@ export class EmotionStage implements Stage {
     this.noteCauses(outputs.cause_logits);
     const stored = this.deps.config.personalHead ? (this.deps.personalHead?.() ?? null) : null;
     const head = stored && stored.base === model && stored.head.dim === embedding.length ? stored : null;
-    const probs = softmax(head ? headLogits(head.head, embedding, logits) : logits);
+    const raw = softmax(head ? headLogits(head.head, embedding, logits) : logits);
+    const probs = this.prior ? reweight(raw, this.prior.trained, this.prior.wanted) : raw;
     const headId = head ? `${head.model}#${head.version}` : null;
     const ev = this.detector.push(tNs, probs, () => ({ embedding, logits, model, head: headId }));
     if (ev?.kind === 'onset') {
       this.openEmotion = ev.emotion;
+      this.openOnsetNs = ev.tNs;
       this.openCause = poolCause(
         this.window.all(),
         ev.tNs - BigInt(Math.round(this.deps.config.causeWindowS * NS)),
@@ -173,7 +198,9 @@ export class EmotionStage implements Stage {
     }
     if (
       this.openEmotion !== null &&
+      this.openOnsetNs !== null &&
       !this.momentOpen &&
+      tNs - this.openOnsetNs >= this.minDurationNs &&
       (probs[this.openEmotion] ?? 0) >= this.deps.config.momentProbability
     ) {
       this.momentOpen = true;
@@ -201,8 +228,11 @@ export class EmotionStage implements Stage {
       this.deps.emitMoment({ kind: 'end', tNs: ep.offsetTNs, score: ep.peak.probability, trigger: 'emotion' });
     this.momentOpen = false;
     this.openEmotion = null;
+    this.openOnsetNs = null;
     const cause = this.openCause;
     this.openCause = null;
+    // A blip is no emotion: expressions hold for a second or more, a crossing shorter than that is noise.
+    if (ep.offsetTNs - ep.onsetTNs < this.minDurationNs) return;
     const id = randomUUID();
     this.deps.repo.add({
       id,

@@ -4,19 +4,29 @@
  * per second of eye video: per step (4 Hz) an eye crop and a pupil measurement, per inference (rateHz) one run of
  * the model, both measured here.
  */
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { defaultEyeTrackingConfig } from '../../calibration/config.ts';
 import { createPupilDetector } from '../../calibration/pupil/create-detector.ts';
 import { greyImageOf } from '../../calibration/pupil/grey-image.ts';
 import cv from '../../device/opencv.ts';
+import { compareVersions } from '../../models/versions.ts';
 import { emotionConfigSchema } from '../../pipelines/emotion/config.ts';
 import { eyeInput } from '../../pipelines/emotion/inputs.ts';
 import type { Metric } from './report.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const zoo = (name: string) => join(ROOT, 'models/zoo', name, '1.0.0');
+/** The version the daemon would serve: the newest in the zoo. */
+function zoo(name: string): string {
+  const dir = join(ROOT, 'models/zoo', name);
+  const newest = readdirSync(dir)
+    .filter((v) => existsSync(join(dir, v, 'manifest.json')))
+    .sort(compareVersions)
+    .at(-1);
+  if (newest === undefined) throw new Error(`no version of ${name} in models/zoo`);
+  return join(dir, newest);
+}
 
 function heldOutAccuracy(name: string): number {
   const m = JSON.parse(readFileSync(join(zoo(name), 'manifest.json'), 'utf8'));
@@ -93,7 +103,7 @@ export async function benchEmotion(): Promise<Metric[]> {
       value: infer,
       unit: 'ms',
       better: 'lower',
-      note: `${config.model}, batch 1, 1 thread`,
+      note: `${config.model}@${basename(zoo(config.model))}, batch 1, 1 thread`,
     },
     {
       name: 'emotion.stage_ms_per_s',

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../device/config.ts';
 import { EpisodeDetector } from '../../../pipelines/emotion/episodes.ts';
+import { neutralPriorShares, reweight } from '../../../pipelines/emotion/prior.ts';
 import { openDatabase } from '../../../storage/db.ts';
 import { EmotionshipRepository, type EmotionshipRow } from '../../../storage/emotionship.ts';
 import { SessionRepository } from '../../../storage/sessions.ts';
@@ -95,9 +96,31 @@ describe('episode hysteresis', () => {
   });
 });
 
+describe('class prior', () => {
+  it('moves probability towards neutral as its prior grows, keeps the order of the other classes, sums to 1', () => {
+    const trained = [0.25, 0.125, 0.125, 0.125, 0.125, 0.125, 0.125];
+    const probs = [0.3, 0.6, 0.05, 0.05, 0, 0, 0];
+    const same = reweight(probs, trained, trained);
+    for (const [c, p] of probs.entries()) expect(same[c]).toBeCloseTo(p, 6);
+    const calm = reweight(probs, trained, neutralPriorShares(7, 0, 0.5));
+    expect(calm.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+    // neutral's odds against each emotion grow by (0.5 / 0.25) / ((0.5 / 6) / 0.125) = 3
+    expect((calm[0] ?? 0) / (calm[1] ?? 1)).toBeCloseTo((3 * 0.3) / 0.6, 5);
+    expect(calm[1]).toBeLessThan(0.6);
+    expect(calm[2]).toBeCloseTo(calm[3] ?? 0, 6);
+  });
+});
+
 describe('emotion config', () => {
   it('has working defaults and names bad values', () => {
-    expect(parseConfig({}).emotion).toMatchObject({ enabled: false, model: 'emotion-ship', rateHz: 2 });
+    expect(parseConfig({}).emotion).toMatchObject({
+      enabled: true,
+      model: 'emotion-ship',
+      rateHz: 2,
+      neutralPrior: 0.5,
+    });
+    expect(parseConfig({ emotion: { neutralPrior: null } }).emotion.neutralPrior).toBeNull();
+    expect(() => parseConfig({ emotion: { neutralPrior: 1 } })).toThrow(/emotion.neutralPrior/);
     expect(() => parseConfig({ emotion: { rateHz: 100 } })).toThrow(/emotion.rateHz/);
     expect(() => parseConfig({ emotion: { onsetProbability: 0.2 } })).toThrow(/offsetProbability must not exceed/);
   });

@@ -1,8 +1,9 @@
 /** Test helper: a freshly generated held-out set (Python writes it) and the zoo's emotion models on it. */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { compareVersions } from '../../../models/versions.ts';
 import { ROOT } from '../../helpers/cli.ts';
 
 export interface HeldOut {
@@ -39,10 +40,16 @@ export function generateHeldOut(dir: string, args: string[]): HeldOut {
   };
 }
 
-export const zooDir = (name: string) => join(ROOT, 'models/zoo', name, '1.0.0');
+/** The version the daemon serves (the newest in the zoo; older ones stay for rollback). */
+export const zooVersion = (name: string): string =>
+  readdirSync(join(ROOT, 'models/zoo', name))
+    .filter((v) => existsSync(join(ROOT, 'models/zoo', name, v, 'manifest.json')))
+    .sort(compareVersions)
+    .at(-1) ?? '';
+export const zooDir = (name: string, version = zooVersion(name)) => join(ROOT, 'models/zoo', name, version);
 
-export async function openZooModel(name: string): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(readFileSync(join(zooDir(name), 'model.onnx')), {
+export async function openZooModel(name: string, version = zooVersion(name)): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(readFileSync(join(zooDir(name, version), 'model.onnx')), {
     executionProviders: ['cpu'],
     intraOpNumThreads: 1,
     interOpNumThreads: 1,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import cv2
@@ -16,6 +17,7 @@ from glance_train.emotion.dataset import EmotionWindows, crop_box, decode, windo
 from glance_train.emotion.generate import FRAMES, generate
 from glance_train.emotion.labels import CAUSE_CLASSES, EMOTIONS
 from glance_train.emotion.layout import read_clips, read_frames
+from glance_train.emotion.scene_clip import MARKER_POINTS, gaze_path, make_world
 
 torch.set_num_threads(1)
 
@@ -23,7 +25,7 @@ torch.set_num_threads(1)
 @pytest.fixture(scope="module")
 def emo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("emo") / "set"
-    generate(root, clips=14, seed=5, wearers=3, jobs=1)
+    generate(root, clips=16, seed=5, wearers=3, jobs=1)
     return root
 
 
@@ -31,9 +33,11 @@ def test_layout_round_trips_through_the_reader(emo_root: Path) -> None:
     info = json.loads((emo_root / "dataset.json").read_text())
     assert info["synthetic"] is True and info["emotions"] == list(EMOTIONS)
     clips = read_clips(emo_root)
-    assert len(clips) == 14 and {c.emotion for c in clips} == set(EMOTIONS)  # balanced: every class twice
+    assert len(clips) == 16 and {c.emotion for c in clips} == set(EMOTIONS)
+    # neutral twice per cycle of eight (generate.CLASS_CYCLE), every other class twice in two cycles
+    assert Counter(c.emotion for c in clips) == {e: 4 if e == "neutral" else 2 for e in EMOTIONS}
     data = decode(emo_root)
-    assert data.eye.shape == (14, FRAMES, 32, 32) and data.scene.shape == (14, FRAMES, 32, 32, 3)
+    assert data.eye.shape == (16, FRAMES, 32, 32) and data.scene.shape == (16, FRAMES, 32, 32, 3)
     for i, c in enumerate(clips):
         table = read_frames(emo_root / "clips" / c.clip / "frames.csv")
         # labels: neutral before the onset, the clip's emotion from it on
@@ -70,7 +74,7 @@ def test_windows_end_after_the_onset_and_carry_the_last_label(emo_root: Path) ->
 
 def test_generation_is_deterministic(tmp_path: Path, emo_root: Path) -> None:
     again = tmp_path / "again"
-    generate(again, clips=14, seed=5, wearers=3, jobs=1)
+    generate(again, clips=16, seed=5, wearers=3, jobs=1)
     assert (again / "clips.csv").read_text() == (emo_root / "clips.csv").read_text()
     a = (emo_root / "clips" / "c00004" / "frames.csv").read_text()
     assert (again / "clips" / "c00004" / "frames.csv").read_text() == a
@@ -94,3 +98,21 @@ def test_bad_data_is_named(tmp_path: Path, emo_root: Path) -> None:
         csv.writer(f).writerows(rows)
     with pytest.raises(FileNotFoundError, match="c00001 frame 2"):
         decode(bad)
+
+
+def test_neutral_gaze_covers_the_frame_as_a_session_wearer_does() -> None:
+    """Version 2 of the data: a neutral wearer follows markers to the corners and looks at the background, so the
+    gaze's place alone cannot mean an emotion (version 1's neutral gaze stayed on three objects mid-frame)."""
+    t_s = np.arange(FRAMES) / 4.0
+    reached: list[np.ndarray] = []
+    background = 0
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        world, cause = make_world(rng, "ball")
+        gaze, on = gaze_path(rng, world, cause, "neutral", t_s, float("inf"))
+        reached.append(gaze)
+        background += int((on < 0).sum())
+    g = np.concatenate(reached)
+    for fx, fy in MARKER_POINTS[:9:2]:  # the calibration grid's corners and centre
+        assert float(np.min(np.hypot(g[:, 0] - fx, g[:, 1] - fy))) < 0.05, (fx, fy)
+    assert background > 0.1 * len(g)

@@ -1,7 +1,7 @@
 """EMOShip's comparison, side by side as the paper made it: eye-only against emotionship-aware on the same
 held-out windows, from the two exported models' manifests (their held-out metrics and confusion matrices).
 
-    python3 -m glance_train.emotion.compare [--zoo models/zoo] [--out tools/train/reports/emotion]
+    python3 -m glance_train.emotion.compare [--zoo models/zoo] [--out tools/train/reports/emotion] [--version V]
 
 Writes ``comparison.json`` and ``confusion.png`` (both confusion matrices, rows normalised).
 """
@@ -22,7 +22,11 @@ REPO_ROOT = Path(__file__).resolve().parents[4]
 MODELS = (("emotion-eye", "eye only"), ("emotion-ship", "emotionship-aware (eye + attended scene)"))
 
 
-def compare(zoo: Path, out: Path, version: str = "1.0.0") -> dict[str, Any]:
+VERSION = "1.1.0"
+"""The pair compared by default: version 2 of the synthetic data (generate.VERSION), the models the daemon serves."""
+
+
+def compare(zoo: Path, out: Path, version: str = VERSION) -> dict[str, Any]:
     rows, panels = [], []
     for name, title in MODELS:
         path = zoo / name / version / "manifest.json"
@@ -53,9 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="glance_train.emotion.compare", description=__doc__.split("\n")[0])
     p.add_argument("--zoo", type=Path, default=REPO_ROOT / "models" / "zoo")
     p.add_argument("--out", type=Path, default=REPO_ROOT / "tools" / "train" / "reports" / "emotion")
+    p.add_argument("--version", default=VERSION, help="the version of both models to compare")
     args = p.parse_args(argv)
     try:
-        report = compare(args.zoo, args.out)
+        report = compare(args.zoo, args.out, args.version)
     except FileNotFoundError as error:
         print(f"compare: {error}", file=sys.stderr)
         return 2

@@ -86,6 +86,21 @@ class EyeTrack:
     """bool: the frame catches a blink."""
 
 
+LIGHT_CHANGE_P = 0.4
+"""Share of clips whose light changes. Version 1 of the data had none, so a session wearer's light-driven pupil
+swings (the bundled sample's: +-1.6 mm over tens of seconds) read as the dilation of fear or surprise."""
+
+
+def light_swing(rng: np.random.Generator, t_s: np.ndarray) -> np.ndarray:
+    """A light-driven pupil change over the clip: two slow sines (0.04-0.2 Hz), up to +-1.2 mm, zero mean."""
+    amp = float(rng.uniform(0.3, 1.2))
+    f = rng.uniform(0.04, 0.2, 2)
+    ph = rng.uniform(0.0, 2 * math.pi, 2)
+    w = rng.uniform(0.5, 1.0, 2)
+    wave = (w[:, None] * np.sin(2 * math.pi * f[:, None] * t_s[None, :] + ph[:, None])).sum(0) / w.sum()
+    return amp * (wave - wave.mean())
+
+
 def _ramp(t_s: np.ndarray, onset_s: float, tau: float = 0.6) -> np.ndarray:
     dt = np.maximum(t_s - onset_s, 0.0)
     return np.where(t_s >= onset_s, 1.0 - np.exp(-dt / tau), 0.0)
@@ -116,8 +131,11 @@ def eye_track(
     clip_open = float(rng.normal(0.0, 0.05))
     openness = wearer.openness + clip_open + e.open_delta * strength * on + rng.normal(0.0, 0.035, n)
     squint = wearer.squint + e.squint * strength * on + rng.normal(0.0, 0.05, n)
-    # The pupil follows light too: a slow wander bigger than most emotional effects, as in daylight use.
+    # The pupil follows light too: a slow wander bigger than most emotional effects, as in daylight use; and in a
+    # share of clips the light changes (a cloud, another room), swinging the pupil as far as any emotion does.
     light = float(rng.normal(0.0, 0.25)) + 0.15 * np.sin(2 * math.pi * t_s / rng.uniform(3, 9) + rng.uniform(0, 6))
+    if rng.random() < LIGHT_CHANGE_P:
+        light = light + light_swing(rng, t_s)
     pupil = wearer.pupil_mm + light + e.pupil_delta_mm * strength * pupil_shape + rng.normal(0.0, 0.06, n)
     step = float(t_s[1] - t_s[0]) if n > 1 else 0.25
     neutral_rate = EXPRESSIONS["neutral"].blink_per_s

@@ -33,15 +33,24 @@ from glance_train.synth.eye_state import EyeAppearance, EyeAugment, EyeState
 from glance_train.synth.scene_render import render_scene
 
 GENERATOR = "glance_train.emotion.generate"
-VERSION = 1
+VERSION = 2
+"""2: neutral clips view freely and follow calibration markers (scene_clip.NEUTRAL_GAZE), twice as many neutral
+clips, gaze over the session camera's whole field, the pupil measured in the image as the device measures it."""
 FPS = 4.0
 FRAMES = 22
 ONSET_RANGE = (5, 9)
 EYE_SIZE = 32
 RENDER_SIZE = 48
 """Eyes are drawn at 48 px and area-downscaled to 32: smoother lids than drawing at 32 directly."""
-AZ_RANGE_DEG, EL_RANGE_DEG = 50.0, 38.0
-"""Eye rotation across the scene frame: normalised gaze 0..1 spans these angles."""
+AZ_RANGE_DEG, EL_RANGE_DEG = 64.0, 50.0
+"""Eye rotation across the scene frame: normalised gaze 0..1 spans these angles (the synthetic session scene
+camera's field, +-32 x +-25 degrees: version 1's +-25 x +-19 left a session's corners outside what the models saw)."""
+MM_PER_WIDTH = 30.75
+"""Pupil diameter in mm per eye-image width of the synthetic eye camera: the device converts the pupil it measures
+in the image with the same factor (emotion config ``pupilMmPerWidth``)."""
+CLASS_CYCLE: tuple[str, ...] = ("neutral", *EMOTIONS)
+"""Clips' emotions in turn: neutral twice per cycle, because a wearer is mostly in no emotion episode and the
+neutral class must cover all they do meanwhile (free viewing, markers, blinks)."""
 
 
 @dataclass(frozen=True)
@@ -79,8 +88,7 @@ def render_clip(job: ClipJob) -> ClipInfo:
         offset=float(rng.uniform(-10, 10)),
     )
     confidence = np.where(track.blink, rng.uniform(0.0, 0.3, FRAMES), rng.uniform(0.85, 1.0, FRAMES))
-    measured = track.pupil_mm + rng.normal(0.0, 0.05, FRAMES)
-    measured = np.where(track.blink, rng.uniform(1.0, 3.0, FRAMES), measured)  # a tracker's guess when closed
+    measured = np.zeros(FRAMES)
     for k in range(FRAMES):
         blink = bool(track.blink[k])
         state = EyeState(
@@ -92,7 +100,13 @@ def render_clip(job: ClipJob) -> ClipInfo:
             blink=blink,
             squint=float(track.squint[k]),
         )
-        img, _ = render_eye(state, rng, RENDER_SIZE, augment)
+        img, drawn = render_eye(state, rng, RENDER_SIZE, augment)
+        # The pupil as the device measures it: the drawn ellipse's major axis, which grows as the eye turns towards
+        # the camera (perspective), not the anatomical diameter; a tracker's guess while the lids are shut.
+        measured[k] = (
+            float(rng.uniform(1.0, 3.0)) if blink
+            else drawn.major / RENDER_SIZE * MM_PER_WIDTH + float(rng.normal(0.0, 0.05))
+        )
         crop = cv2.resize(img, (EYE_SIZE, EYE_SIZE), interpolation=cv2.INTER_AREA)
         path = eye_path(job.root, job.clip, k)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -128,7 +142,7 @@ def generate(
         raise ValueError(f"clips and wearers must be positive, got {clips} and {wearers}")
     rng = np.random.default_rng(seed)
     people = [Wearer.random(rng).shifted(*shift) for _ in range(wearers)]
-    emotions = [EMOTIONS[i % len(EMOTIONS)] for i in range(clips)]
+    emotions = [CLASS_CYCLE[i % len(CLASS_CYCLE)] for i in range(clips)]
     order = rng.permutation(clips)
     seeds = np.random.SeedSequence(seed).generate_state(clips)
     work = [

@@ -1,7 +1,12 @@
 """The scene of one clip: a few objects, one of them the cause, and where the gaze rests frame by frame.
 
 Before the onset the wearer mostly looks at the cause (that is what makes it the cause); afterwards the gaze
-behaves as the emotion's ``Expression.gaze`` says, or, in a share of clips, just keeps browsing.
+behaves as the emotion's ``Expression.gaze`` says, or, in a share of clips, just goes on viewing freely.
+
+A neutral wearer does not only browse three objects: on the device they follow calibration markers to the frame's
+corners, jump to the background and back, look down and up. Neutral clips show all of that (``NEUTRAL_GAZE``),
+so that where the gaze goes is not by itself read as an emotion (version 1 of the data taught the models exactly
+that, and they reported fear and sadness whenever a session's wearer looked at a corner).
 """
 
 from __future__ import annotations
@@ -15,6 +20,16 @@ from glance_train.emotion.expression import EXPRESSIONS
 from glance_train.emotion.labels import AFFINITY_P, CAUSE_AFFINITY
 from glance_train.synth.scene_objects import CLASSES, PALETTE, SceneObject, SceneWorld
 
+NEUTRAL_GAZE: tuple[tuple[str, float], ...] = (("browse", 0.3), ("wander", 0.45), ("markers", 0.25))
+"""Gaze behaviours of neutral clips and their shares: dwell on the objects; view freely (objects and background
+points anywhere in the frame, as the session generator's wearer does); follow calibration markers."""
+MARKER_POINTS: tuple[tuple[float, float], ...] = (
+    *((fx, fy) for fy in (0.1, 0.5, 0.9) for fx in (0.1, 0.5, 0.9)),
+    (0.3, 0.3), (0.7, 0.3), (0.7, 0.7), (0.3, 0.7),
+)
+"""The 9-point calibration grid and the 4 validation points (synth/gaze_script.py), shown in this order."""
+MARKER_FRAMES = 4
+"""One marker is shown for a second (4 frames at 4 Hz)."""
 SCENE_W, SCENE_H = 160, 120
 """Stored scene frames are small: the model sees only a crop at the gaze, and 70k frames must fit a cache."""
 
@@ -97,18 +112,72 @@ def _target(
     return int(rng.integers(0, n)), None
 
 
+def free_view(rng: np.random.Generator, world: SceneWorld, frames: int) -> list[tuple[int, tuple[float, float] | None]]:
+    """Free viewing for ``frames`` frames, as the session's wearer does: dwells of 1-2.6 s on an object, or 1-3
+    short looks (1-3 frames) at background points anywhere in the frame."""
+    n = len(world.objects)
+    out: list[tuple[int, tuple[float, float] | None]] = []
+    last = -1
+    while len(out) < frames:
+        choices = [i for i in range(n) if i != last]
+        if rng.random() < 0.6:
+            last = int(rng.choice(choices))
+            out += [(last, None)] * int(rng.integers(4, 11))
+            continue
+        last = -1
+        for _ in range(int(rng.integers(1, 4))):
+            point = (float(rng.uniform(0.06, 0.94)), float(rng.uniform(0.06, 0.94)))
+            out += [(-1, point)] * int(rng.integers(1, 4))
+    return out[:frames]
+
+
+def marker_view(rng: np.random.Generator, frames: int) -> list[tuple[int, tuple[float, float] | None]]:
+    """Following calibration markers from a random point of the sequence, landing slightly off each."""
+    start = int(rng.integers(0, len(MARKER_POINTS)))
+    out: list[tuple[int, tuple[float, float] | None]] = []
+    k = start
+    while len(out) < frames:
+        fx, fy = MARKER_POINTS[k % len(MARKER_POINTS)]
+        bias = rng.normal(0.0, 0.015, 2)
+        out += [(-1, (fx + float(bias[0]), fy + float(bias[1])))] * MARKER_FRAMES
+        k += 1
+    shift = int(rng.integers(0, MARKER_FRAMES))  # the clip may start mid-marker
+    return out[shift : shift + frames] if shift + frames <= len(out) else out[:frames]
+
+
+def _neutral_plan(
+    rng: np.random.Generator, world: SceneWorld, frames: int
+) -> list[tuple[int, tuple[float, float] | None]] | None:
+    """A neutral clip's whole gaze plan, or None for browsing (frame by frame, as before)."""
+    names = [b for b, _ in NEUTRAL_GAZE]
+    shares = np.array([p for _, p in NEUTRAL_GAZE])
+    behaviour = names[int(rng.choice(len(names), p=shares / shares.sum()))]
+    if behaviour == "wander":
+        return free_view(rng, world, frames)
+    if behaviour == "markers":
+        return marker_view(rng, frames)
+    return None
+
+
 def gaze_path(
     rng: np.random.Generator, world: SceneWorld, cause: int, emotion: str, t_s: np.ndarray, onset_s: float
 ) -> tuple[np.ndarray, np.ndarray]:
     behaviour = EXPRESSIONS[emotion].gaze
+    plan = _neutral_plan(rng, world, len(t_s)) if emotion == "neutral" else None
     if behaviour != "browse" and rng.random() < 0.3:
-        behaviour = "browse"  # not everyone shows it in the gaze
+        # not everyone shows it in the gaze: they go on viewing freely
+        after = int(np.searchsorted(t_s, onset_s))
+        plan = [(cause, None)] * after + free_view(rng, world, len(t_s) - after)
+        behaviour = "browse"
     centres = world.centers(t_s)  # (n, T, 2)
+    boxes = world.bboxes(t_s) / [world.width, world.height, world.width, world.height]  # (n, T, 4) normalised
     gaze = np.zeros((len(t_s), 2))
     on = np.full(len(t_s), -1, np.int64)
     current = cause
     for k, t in enumerate(t_s):
-        if t < onset_s:
+        if plan is not None and (emotion == "neutral" or t >= onset_s):
+            current, point = plan[k]
+        elif t < onset_s:
             current = cause if rng.random() < 0.8 else int(rng.integers(0, len(world.objects)))
             point = None
         else:
@@ -120,6 +189,11 @@ def gaze_path(
         else:
             assert point is not None
             gaze[k] = point
+            # a look "at the background" that lands on an object is a look at that object (the cause label)
+            x0, y0, bw, bh = boxes[:, k, 0], boxes[:, k, 1], boxes[:, k, 2], boxes[:, k, 3]
+            hit = np.flatnonzero((x0 <= point[0]) & (point[0] <= x0 + bw) & (y0 <= point[1]) & (point[1] <= y0 + bh))
+            if len(hit):
+                on[k] = int(hit[0])
     gaze += rng.normal(0.0, 0.012, gaze.shape)  # fixational jitter and tracker noise
     return np.clip(gaze, 0.0, 1.0), on
 
