@@ -5,9 +5,9 @@ export const emotionConfigSchema = z
   .strictObject({
     enabled: z
       .boolean()
-      .default(true)
+      .default(false)
       .describe(
-        'run the emotion stage (needs its model). Trained on synthetic data only: on the bundled sample it still reports two weak fear episodes where the pupil swings with no emotion (docs/emotion.md)',
+        'run the emotion stage (needs its model). Off by default: trained on synthetic data only, it still reports two weak fear episodes on the bundled (neutral) sample where the pupil swings with the light (docs/emotion.md)',
       ),
     model: z
       .string()
