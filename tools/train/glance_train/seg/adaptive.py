@@ -71,14 +71,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, help="export the policy here (models/zoo/resolution-policy/<version>)")
     p.add_argument("--traces", type=Path, help="save the held-out traces here (for the test)")
     p.add_argument("--report", type=Path, help="write the judgement JSON here")
-    p.add_argument("--version", default="1.0.0")
+    p.add_argument("--version", help="version of the exported policy (default 1.0.0; 1.1.0 with --net-traces)")
     p.add_argument("--trace-cache", type=Path, help="keep/reuse the traces of both splits in this directory")
     args = p.parse_args(argv)
     if args.net_traces:
         from glance_train.seg.adaptive_flow import run_on_net_traces
 
-        return run_on_net_traces(args.net_traces, args.out, args.version, args.report, args.traces,
+        return run_on_net_traces(args.net_traces, args.out, args.version or "1.1.0", args.report, args.traces,
                                  tuple(args.lambdas) if args.lambdas else None)
+    args.version = args.version or "1.0.0"
     if args.segmentation is None or not args.segmentation.exists():
         print(f"adaptive: {args.segmentation} does not exist", file=sys.stderr)
         return 2

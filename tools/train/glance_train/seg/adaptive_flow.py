@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import math
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 import sys
 import time
 from pathlib import Path
@@ -32,10 +34,11 @@ from glance_train.seg.resolution_policy import (
 from glance_train.seg.traces import MAX_AGE, Trace
 
 TRAIN = Split(1000, 10, 96)
-VALIDATION = Split(2000, 4, 96)
+VALIDATION = Split(2000, 6, 96)
 HELD_OUT = Split(3000, 8, 96)
 MAX_INTERVAL = 10
-LAMBDAS = (0.01, 0.02, 0.04, 0.08)
+LAMBDAS = (0.05, 0.1, 0.2, 0.4)
+ITERATIONS = 400
 TOLERANCE_POINTS = 0.01
 
 
@@ -80,6 +83,11 @@ def full_judgement(policy: ResolutionPolicy, traces: list[Trace], rel: np.ndarra
     return j
 
 
+def _train(job: tuple[list[Trace], np.ndarray, TrainConfig]) -> ResolutionPolicy:
+    torch.set_num_threads(1)
+    return train_policy(*job)
+
+
 def run_on_net_traces(quality: str, out: Path | None, version: str, report_path: Path | None,
                       traces_path: Path | None, lambdas: tuple[float, ...] | None) -> int:
     torch.set_num_threads(1)
@@ -94,18 +102,27 @@ def run_on_net_traces(quality: str, out: Path | None, version: str, report_path:
     tr = {name: [from_net_trace(t, quality) for t in ts] for name, ts in net.items()}
     tr_other = {name: [from_net_trace(t, other) for t in ts] for name, ts in net.items()}
     sweep = []
-    for lam in lambdas or LAMBDAS:
-        policy = train_policy(tr["train"], rel, TrainConfig(lam=lam))
-        truth_val = judge(policy, tr_other["val"] if quality == "reference" else tr["val"], rel, 1.0)
-        full = truth_val["fixed"]["scale1"]["quality"]  # type: ignore[index]
-        ok = truth_val["policy"]["quality"] >= full - TOLERANCE_POINTS  # type: ignore[index]
-        sweep.append({"lambda": lam, "validationTruth": truth_val, "withinOnePoint": bool(ok), "policy": policy})
-        print(f"λ₀={lam}: validation mIoU (truth) {truth_val['policy']['quality']:.4f} (full {full:.4f}), "  # type: ignore[index]
-              f"cost {truth_val['policy']['cost']:.3f}", file=sys.stderr)
-    # The claim is judged against the truth (mIoU loss ≤ 1 point from every frame at full scale), so λ₀ is chosen
-    # that way on validation: the cheapest policy within a point.
+    lams = lambdas or LAMBDAS
+    cfgs = [TrainConfig(lam=lam, iterations=ITERATIONS) for lam in lams]
+    # One process per λ₀, at most two (the machine is shared), each on one thread.
+    with ProcessPoolExecutor(2, mp_context=get_context("spawn")) as pool:
+        policies = list(pool.map(_train, [(tr["train"], rel, c) for c in cfgs]))
+    truth_val_traces = tr_other["val"] if quality == "reference" else tr["val"]
+    for lam, policy in zip(lams, policies, strict=True):
+        truth_val = full_judgement(policy, truth_val_traces, rel, 1.0)
+        full = truth_val["fixed"]["scale1"]["quality"]
+        ok = truth_val["policy"]["quality"] >= full - TOLERANCE_POINTS
+        gain = truth_val["policy"]["quality"] - truth_val["fixedIntervalSameCompute"]["quality"]
+        sweep.append({"lambda": lam, "validationTruth": truth_val, "withinOnePoint": bool(ok),
+                      "gainOverFixedInterval": gain, "policy": policy})
+        print(f"λ₀={lam}: validation mIoU (truth) {truth_val['policy']['quality']:.4f} (full {full:.4f}), "
+              f"cost {truth_val['policy']['cost']:.3f}, gain over the fixed interval at that cost "
+              f"{100 * gain:+.2f} points", file=sys.stderr)
+    # The claims are judged against the truth (within a point of every frame at full scale; better than a fixed
+    # interval at the same compute), so λ₀ is chosen that way on validation: among policies within a point, the
+    # largest gain over the fixed interval at the same compute.
     eligible = [s for s in sweep if s["withinOnePoint"]] or sweep[:1]
-    chosen = min(eligible, key=lambda s: s["validationTruth"]["policy"]["cost"])  # type: ignore[index]
+    chosen = max(eligible, key=lambda s: s["gainOverFixedInterval"])
     policy = chosen["policy"]
     held = {
         "sequences": HELD_OUT.count, "seed": HELD_OUT.seed,
