@@ -19,7 +19,7 @@ import {
   type NetScheduleQuality,
 } from '../keyframe/schedule-eval.ts';
 import { SCALES, type SegmentedSequence, segmentSequence } from '../keyframe/segmented-sequence.ts';
-import { ZooSegmenter } from '../keyframe/segmenter.ts';
+import { POLICY_SEGMENTATION_VERSION, ZooSegmenter } from '../keyframe/segmenter.ts';
 import { generateSequences } from '../keyframe/sequences.ts';
 import { farnebackPairs } from './flow-reference.ts';
 import type { Metric } from './report.ts';
@@ -142,7 +142,7 @@ async function curveMetrics(): Promise<Metric[]> {
   const dir = mkdtempSync(join(tmpdir(), 'glance-bench-keyframe-'));
   const devKey = readTrustedKey(join(ROOT, 'models/keys/dev.pub.pem'));
   const registry = new ModelRegistry({ config: { ...defaultModelsConfig(), dir: ZOO }, trustedKeys: [devKey] });
-  const seg = await ZooSegmenter.open(ZOO);
+  const seg = await ZooSegmenter.open(ZOO, POLICY_SEGMENTATION_VERSION);
   try {
     const loaded = await registry.start(['keyframe', 'resolution-policy']);
     for (const l of loaded) if (!l?.ok) throw new Error(`a policy did not load: ${JSON.stringify(l)}`);
@@ -179,6 +179,14 @@ async function curveMetrics(): Promise<Metric[]> {
     const rv = latestVersion(ZOO, 'resolution-policy');
     const rp = await run(res);
     points.push({ name: 'rl_resolution', label: `RL resolution policy resolution-policy@${rv}`, q: rp });
+    for (const battery of [0.5, 0.2]) {
+      const q = await run(() => new ResolutionChooser((f) => registry.run('resolution-policy', f), battery));
+      points.push({
+        name: `rl_resolution_battery${battery * 100}`,
+        label: `resolution policy at battery ${battery}`,
+        q,
+      });
+    }
     const sameCompute = await run(() => keyChooser(new FixedRateScheduler(Math.min(1, Math.max(rp.compute, 0.01)))));
     points.push({
       name: 'fixed_same_compute_as_resolution',

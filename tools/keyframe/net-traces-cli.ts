@@ -124,15 +124,20 @@ export async function traceWithNetwork(dir: string, seg: ZooSegmenter, maxInterv
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { 'max-interval': { type: 'string', default: '10' }, out: { type: 'string' }, zoo: { type: 'string' } },
+    options: {
+      'max-interval': { type: 'string', default: '10' },
+      out: { type: 'string' },
+      zoo: { type: 'string' },
+      'seg-version': { type: 'string' },
+    },
   });
   const k = Number(values['max-interval']);
   if (!Number.isInteger(k) || k < 1 || !values.out || positionals.length === 0) {
     process.stderr.write('usage: net-traces-cli.ts --max-interval K --out FILE.json [--zoo DIR] SEQ_DIR…\n');
     process.exit(2);
   }
-  const { ZooSegmenter } = await import('./segmenter.ts');
-  const seg = await ZooSegmenter.open(values.zoo);
+  const { POLICY_SEGMENTATION_VERSION, ZooSegmenter } = await import('./segmenter.ts');
+  const seg = await ZooSegmenter.open(values.zoo, values['seg-version'] ?? POLICY_SEGMENTATION_VERSION);
   try {
     const sequences: NetTrace[] = [];
     for (const dir of positionals) {

@@ -8,6 +8,12 @@ import type { LabelMap } from '../../pipelines/schedulers/flow/warp-labels.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
+/**
+ * The segmentation model the zoo's scheduling policies (keyframe, resolution-policy 1.1.0) were trained and judged
+ * with: their traces, tests and bench use this version even when a newer segmentation model is in the zoo.
+ */
+export const POLICY_SEGMENTATION_VERSION = '1.0.0';
+
 /** One network run: the label map at the input's size, the mean winning probability, onnxruntime wall time. */
 export interface Segmented {
   readonly labels: LabelMap;

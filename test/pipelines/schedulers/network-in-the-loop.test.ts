@@ -15,7 +15,7 @@ import {
   type NetScheduleQuality,
 } from '../../../tools/keyframe/schedule-eval.ts';
 import { type SegmentedSequence, segmentSequence } from '../../../tools/keyframe/segmented-sequence.ts';
-import { ZooSegmenter } from '../../../tools/keyframe/segmenter.ts';
+import { POLICY_SEGMENTATION_VERSION, ZooSegmenter } from '../../../tools/keyframe/segmenter.ts';
 import { generateSequences } from '../../../tools/keyframe/sequences.ts';
 import { ROOT, tmp } from '../../helpers/cli.ts';
 
@@ -42,7 +42,7 @@ describe('schedulers with the segmentation network in the loop', () => {
     for (const l of await registry.start(['keyframe', 'resolution-policy'])) {
       if (!l?.ok) throw new Error(`a policy did not load: ${JSON.stringify(l)}`);
     }
-    seg = await ZooSegmenter.open(ZOO);
+    seg = await ZooSegmenter.open(ZOO, POLICY_SEGMENTATION_VERSION);
     dir = tmp('glance-netloop-');
     seqs = [];
     for (const d of generateSequences(dir, HELD_OUT_SEED, 3, FRAMES)) seqs.push(await segmentSequence(d, seg));

@@ -25,6 +25,8 @@ from glance_train.keyframe import sequences
 from glance_train.keyframe.traces import DEVIATION_FIELDS, REPO_ROOT, Split, _digest, sequence_dir
 
 SCALES = (1.0, 0.75, 0.5, 0.25)
+SEGMENTATION_VERSION = "1.0.0"
+"""The segmentation model in the traces (tools/keyframe/segmenter.ts POLICY_SEGMENTATION_VERSION)."""
 _NET_SOURCES = ("tools/keyframe/net-traces-cli.ts", "tools/keyframe/segmenter.ts")
 
 
@@ -61,8 +63,7 @@ class NetTrace:
 
 def network_sha(zoo: Path | None = None) -> str:
     root = zoo or REPO_ROOT / "models" / "zoo"
-    versions = sorted((root / "segmentation").iterdir(), key=lambda p: tuple(int(x) for x in p.name.split(".")))
-    manifest = json.loads((versions[-1] / "manifest.json").read_text())
+    manifest = json.loads((root / "segmentation" / SEGMENTATION_VERSION / "manifest.json").read_text())
     return str(manifest["sha256"])[:12]
 
 
