@@ -86,9 +86,6 @@ describe('schedulers with the segmentation network in the loop', () => {
       );
       const rate = (rl.runShare * FRAMES - 1) / (FRAMES - 1);
       const fixed = await evaluateChooser(seqs, () => keyChooser(new FixedRateScheduler(rate)), costs);
-      process.stderr.write(
-        `netloop: every ${JSON.stringify(await everyFrame())}\nrl ${JSON.stringify(rl)}\nfixed ${JSON.stringify(fixed)}\n`,
-      );
       return { rl, fixed };
     })();
     return keyed;
