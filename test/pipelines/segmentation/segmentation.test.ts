@@ -178,7 +178,7 @@ describe('glance run with segmentation enabled', () => {
     expect(report.framesSegmented).toBe(Math.ceil(report.framesSeen / 30));
     expect(report.byScale['0.5'].frames).toBe(report.framesSegmented);
     expect(report.modelMs).toBeGreaterThan(0);
-    expect(summary.models).toContain('segmentation@1.0.0');
+    expect(summary.models).toContain('segmentation@1.1.0'); // the newest zoo version (multi-seed run, docs/segmentation.md)
     expect(summary.errors.count).toBe(0);
   }, 120_000);
 });
