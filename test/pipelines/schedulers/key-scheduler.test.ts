@@ -56,14 +56,9 @@ describe('the RL key-frame scheduler with the zoo policy', () => {
     expect(Math.abs(rl.miou - fixed.miou)).toBeLessThan(0.01);
   }, 300_000);
 
-  // The paper's claim does not hold on our synthetic sequences: measured 0.9460 (RL) vs 0.9473 (fixed) mIoU here,
-  // and on the toolchain's held-out split 0.9452 vs 0.9455. A non-causal oracle gains only 0.6-0.9 points over a
-  // fixed interval on these traces (docs/schedulers.md), so there is little for a causal policy to win. `it.fails`
-  // turns red the day the policy does beat the fixed interval, so the claim gets re-examined then.
-  it.fails('beats a fixed interval with the same key-frame rate on held-out synthetic sequences', async () => {
-    const { rl, fixed } = await compare();
-    expect(rl.miou).toBeGreaterThan(fixed.miou);
-  }, 300_000);
+  // The paper's claim (beats a fixed interval at the same key rate) is judged with the segmentation network in
+  // the loop in network-in-the-loop.test.ts. Here, with the ground truth as every key's result (propagation loss
+  // only), its sign flipped when the sequences were re-rendered with rarer head turns: no reliable difference.
 
   it('schedules the sample session’s scene video and reports its key share and the model time saved', async () => {
     const policy = scheduler();

@@ -68,3 +68,82 @@ def test_a_drained_battery_costs_no_more_compute() -> None:
     full = np.mean([rollout(policy, tr, rel, battery=1.0).cost for tr in traces])
     low = np.mean([rollout(policy, tr, rel, battery=0.2).cost for tr in traces])
     assert low <= full + 1e-9
+
+
+# --- resolution-policy 1.1.0: network traces, reuse by flow, onnxruntime costs (glance_train.seg.adaptive_flow) ---
+
+POLICY_11 = REPO / "models/zoo/resolution-policy/1.1.0/model.onnx"
+NET_TRACES = REPO / "tools/train/reports/keyframe/heldout-net-traces.npz"
+
+
+@pytest.fixture(scope="module")
+def flow_traces() -> tuple[list, list, np.ndarray]:
+    if not POLICY_11.exists() or not NET_TRACES.exists():
+        pytest.skip("no resolution-policy 1.1.0 / held-out network traces")
+    from glance_train.keyframe.net_traces import load_npz
+    from glance_train.seg.flow_traces import from_net_trace, measured_costs
+
+    net = load_npz(NET_TRACES)
+    costs = measured_costs(net)
+    return [from_net_trace(t, "truth") for t in net], [from_net_trace(t, "reference") for t in net], costs / costs[0]
+
+
+def test_reuse_by_flow_reads_the_warped_quality_of_the_key() -> None:
+    from glance_train.keyframe.net_traces import NetTrace
+    from glance_train.seg.flow_traces import from_net_trace
+
+    n, k = 12, 10
+    warp = np.full((n, k, 4), np.nan, np.float32)
+    for t in range(n):
+        for a in range(min(t, k)):
+            warp[t, a] = 0.9 - 0.01 * a + 0.001 * t
+    nt = NetTrace("toy", np.zeros((n, k, 6), np.float32), warp, warp, np.ones((n, 4), np.float32),
+                  np.ones((n, 4), np.float32), np.ones((n, 4), np.float32), np.ones(4, np.float32),
+                  np.zeros((n, 30, 40), np.float32))
+    tr = from_net_trace(nt, "truth")
+    # the map of frame 2 reused on frame 5 (age 3) is what the trace measured for frame 5 with its key 3 back
+    assert tr.reuse[2, 0, 2] == pytest.approx(warp[5, 2, 0])
+    assert np.isnan(tr.reuse[n - 1, 0, 0])
+
+
+def _judge(traces: list, rel: np.ndarray) -> tuple[dict, dict, dict]:
+    from glance_train.seg.adaptive_flow import same_compute_interval
+
+    policy = policy_from_onnx(POLICY_11)
+    runs = [rollout(policy, tr, rel, battery=1.0) for tr in traces]
+    mine = {"quality": float(np.mean([r.quality for r in runs])), "cost": float(np.mean([r.cost for r in runs]))}
+    fixed = {a: {"quality": float(np.mean([rollout(None, tr, rel, 1.0, fixed=a).quality for tr in traces])),
+                 "cost": float(np.mean([rollout(None, tr, rel, 1.0, fixed=a).cost for tr in traces]))}
+             for a in range(4)}
+    return mine, fixed, same_compute_interval(traces, rel, mine["cost"])
+
+
+def test_flow_policy_keeps_full_scale_quality_for_less_compute(flow_traces: tuple[list, list, np.ndarray]) -> None:
+    """The issue's claim, mIoU against the masks: within a point of full scale on every frame, and less compute
+    than any fixed scale of equal quality (measured 0.5784 vs 0.5768 at 0.516 of the compute)."""
+    truth, _ref, rel = flow_traces
+    mine, fixed, _same = _judge(truth, rel)
+    assert mine["quality"] >= fixed[0]["quality"] - 0.01
+    for a in range(4):
+        if fixed[a]["quality"] >= mine["quality"] - 0.01:
+            assert mine["cost"] < fixed[a]["cost"], f"{ACTIONS[a]}: {fixed[a]} vs {mine}"
+
+
+def test_flow_policy_is_no_worse_than_a_fixed_interval_at_its_compute(flow_traces: tuple[list, list, np.ndarray]
+                                                                       ) -> None:
+    """Against segmenting every n-th frame at full scale and warping in between, at the same compute (1.0.0 lost
+    this one): measured +0.07 points against the masks, +0.27 against the network's every-frame output — a
+    margin too small to call a win, so the test asserts only that the policy is not worse."""
+    truth, ref, rel = flow_traces
+    for traces in (truth, ref):
+        mine, _fixed, same = _judge(traces, rel)
+        assert mine["quality"] >= same["quality"] - 1e-9, f"policy {mine} vs fixed interval {same}"
+
+
+@pytest.mark.xfail(strict=True, reason="against the network's own full-scale output on every frame the policy "
+                   "agrees 0.937 (−6.3 points) at 0.516 of the compute: any reuse by flow costs several points "
+                   "of agreement (age 1 already 0.92), so 'within a point' holds only against the masks")
+def test_flow_policy_within_a_point_of_the_every_frame_network(flow_traces: tuple[list, list, np.ndarray]) -> None:
+    _truth, ref, rel = flow_traces
+    mine, fixed, _same = _judge(ref, rel)
+    assert mine["quality"] >= fixed[0]["quality"] - 0.01

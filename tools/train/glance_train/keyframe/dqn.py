@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from glance_train.keyframe.env import KEY_QUALITY, run_episode, state_vector
+from glance_train.keyframe.env import run_episode, state_vector
 from glance_train.keyframe.policy import KeyframePolicy
 from glance_train.keyframe.traces import Trace
 
@@ -89,7 +89,7 @@ def train_dqn(
             else:
                 with torch.no_grad():
                     a = int(policy(torch.from_numpy(s)[None])[0][0].argmax())
-            r = KEY_QUALITY - cfg.key_cost if a == 1 else float(tr.miou[t, age - 1])
+            r = tr.key_quality(t) - cfg.key_cost if a == 1 else float(tr.miou[t, age - 1])
             ret += r
             keys.append(a == 1)
             if a == 1:

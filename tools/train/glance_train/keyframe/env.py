@@ -1,8 +1,8 @@
 """A key-frame scheduling episode replayed from a trace: exact, since a trace holds every (frame, last key) pair.
 
 At frame t with the last key at k (age = t - k), the state is the deviation of t from k plus the decision
-history; "key" scores the key frame's quality (1: the key result is the ground truth, so what is measured is
-the propagation loss) minus λ, "propagate" scores the mIoU of k's labels warped to t. A frame more than
+history; "key" scores the key frame's quality (the segmentation network's result on it, against the reference
+or the truth; 1 in traces whose key result is the ground truth) minus λ, "propagate" scores the mIoU of k's labels warped to t. A frame more than
 ``max_interval`` after its key is a key whatever the policy says (the traces stop there, and so does the device).
 """
 
@@ -47,7 +47,7 @@ class Episode:
 def run_episode(trace: Trace, max_interval: int, decide: Decide) -> Episode:
     """Frame 0 is a key; every later frame asks ``decide`` unless the interval forces a key."""
     keys = [True]
-    quality = [KEY_QUALITY]
+    quality = [trace.key_quality(0)]
     last = 0
     for t in range(1, trace.frames):
         age = t - last
@@ -57,7 +57,7 @@ def run_episode(trace: Trace, max_interval: int, decide: Decide) -> Episode:
             key = bool(decide(state_vector(trace, t, age, max_interval, keys), t, age))
         keys.append(key)
         if key:
-            quality.append(KEY_QUALITY)
+            quality.append(trace.key_quality(t))
             last = t
         else:
             quality.append(float(trace.miou[t, age - 1]))

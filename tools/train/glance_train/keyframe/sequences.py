@@ -10,7 +10,9 @@ varying speed, which is what a key-frame scheduler must notice.
 
 Each sequence directory holds ``frames.u8`` (N grey frames, 160 px wide, INTER_AREA as the device shrinks
 scene frames), ``labels.u8`` (N class maps, 320 px wide, nearest: 0 background, 1.. the classes in
-``CLASSES`` order) and ``sequence.json``.
+``CLASSES`` order), ``bgr-s100.u8`` … ``bgr-s25.u8`` (the segmentation network's BGR input at each device scale of
+its 160x120 base, resized from the 640x480 view with INTER_AREA as the segmentation stage does), ``grey40.u8``
+(40x30 grey, the resolution policy's content features) and ``sequence.json``.
 """
 
 from __future__ import annotations
@@ -36,6 +38,12 @@ LABEL_W = 320
 """Width of the label maps: a segmentation output finer than the flow (which warpLabels scales), and fine enough
 that subsampling the 640 px masks does not itself make small objects flicker."""
 FPS = 30.0
+SEG_BASE = (160, 120)
+"""The segmentation network's base input (models/zoo/segmentation manifest)."""
+SEG_SCALES = (1.0, 0.75, 0.5, 0.25)
+"""The device's scales (pipelines/segmentation/config.ts SEGMENTATION_SCALES)."""
+FEATURE_SIDE = (40, 30)
+"""The resolution policy's content features come from the frame at 40x30 grey (glance_train.seg.traces)."""
 
 
 @dataclass(frozen=True)
@@ -64,18 +72,20 @@ class HeadPath:
 
 
 def make_head(rng: np.random.Generator, seconds: float) -> HeadPath:
-    """0-3 head turns; between them the head is nearly still (most of a wearer's day)."""
-    n = int(rng.choice([0, 1, 1, 2, 2, 3]))
+    """About one head turn every 2 s (0-3 a sequence, 0.2-0.5 s each, as quick as a wearer's glance aside);
+    between them the head is nearly still (slow drift, tremor): most of a wearer's day."""
+    n = int(rng.poisson(seconds / 2.0))
+    n = min(n, 3)
     turns = []
     x = y = 0.0
     starts = np.sort(rng.uniform(0.2, max(seconds - 0.6, 0.3), n))
     for start in starts:
-        dur = float(rng.uniform(0.25, 0.8))
+        dur = float(rng.uniform(0.2, 0.5))
         tx = float(np.clip(x + rng.uniform(-1, 1) * MARGIN_X * 1.4, -MARGIN_X + 8, MARGIN_X - 8))
         ty = float(np.clip(y + rng.uniform(-1, 1) * MARGIN_Y * 0.8, -MARGIN_Y + 8, MARGIN_Y - 8))
         turns.append((float(start), dur, tx - x, ty - y))
         x, y = tx, ty
-    drift = (float(rng.uniform(0, 6)), float(rng.uniform(0, 4)), float(rng.uniform(0.1, 0.4)), 0.27)
+    drift = (float(rng.uniform(0, 4)), float(rng.uniform(0, 3)), float(rng.uniform(0.1, 0.3)), 0.2)
     return HeadPath(tuple(turns), drift, int(rng.integers(0, 2**31)))
 
 
@@ -112,6 +122,15 @@ def shrink(view: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return grey, lab
 
 
+def seg_inputs(view: np.ndarray) -> list[np.ndarray]:
+    """The segmentation network's BGR input at every device scale (INTER_AREA from the full view)."""
+    out = []
+    for s in SEG_SCALES:
+        size = (max(8, round(SEG_BASE[0] * s)), max(8, round(SEG_BASE[1] * s)))
+        out.append(cv2.resize(view, size, interpolation=cv2.INTER_AREA))
+    return out
+
+
 def write_sequence(out: Path, seed: int, frames: int) -> dict[str, object]:
     cv2.setNumThreads(1)  # a shared 2-core box: no OpenCV thread pool fighting the other jobs
     rng = np.random.default_rng(seed)
@@ -121,15 +140,23 @@ def write_sequence(out: Path, seed: int, frames: int) -> dict[str, object]:
     t0 = float(rng.uniform(0, 60))  # a random moment of the objects' motion
     times = np.arange(frames) / FPS
     offsets = head.offset(times)
-    greys, labels = [], []
+    greys, labels, grey40 = [], [], []
+    bgr: list[list[np.ndarray]] = [[] for _ in SEG_SCALES]
     for t, off in zip(times, offsets, strict=True):
         view, lab = render_view(world, t0 + float(t), (float(off[0]), float(off[1])))
         g, lab_small = shrink(view, lab)
         greys.append(g)
         labels.append(lab_small)
+        for i, im in enumerate(seg_inputs(view)):
+            bgr[i].append(im)
+        grey40.append(cv2.resize(cv2.cvtColor(bgr[0][-1], cv2.COLOR_BGR2GRAY), FEATURE_SIDE,
+                                 interpolation=cv2.INTER_AREA))
     out.mkdir(parents=True, exist_ok=True)
     (out / "frames.u8").write_bytes(np.stack(greys).tobytes())
     (out / "labels.u8").write_bytes(np.stack(labels).tobytes())
+    (out / "grey40.u8").write_bytes(np.stack(grey40).tobytes())
+    for s, ims in zip(SEG_SCALES, bgr, strict=True):
+        (out / f"bgr-s{round(s * 100)}.u8").write_bytes(np.stack(ims).tobytes())
     w, h = work_size()
     meta = {
         "seed": seed,
@@ -140,6 +167,8 @@ def write_sequence(out: Path, seed: int, frames: int) -> dict[str, object]:
         "labelWidth": label_size()[0],
         "labelHeight": label_size()[1],
         "classes": ["background", *CLASSES],
+        "segBase": list(SEG_BASE),
+        "segScales": list(SEG_SCALES),
         "headTurns": [list(tu) for tu in head.turns],
         "synthetic": True,
     }

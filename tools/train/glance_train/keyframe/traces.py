@@ -50,10 +50,16 @@ class Trace:
     name: str
     deviation: np.ndarray
     miou: np.ndarray
+    key: np.ndarray | None = None
+    """(N,) quality of frame t when it is a key (the segmentation network's result on it); None: 1 (the key
+    result is the ground truth itself)."""
 
     @property
     def frames(self) -> int:
         return int(self.miou.shape[0])
+
+    def key_quality(self, t: int) -> float:
+        return 1.0 if self.key is None else float(self.key[t])
 
 
 def default_cache_dir() -> Path:
@@ -131,4 +137,6 @@ def fingerprint(traces: list[Trace]) -> str:
         h.update(t.name.encode())
         h.update(np.ascontiguousarray(t.deviation).tobytes())
         h.update(np.ascontiguousarray(t.miou).tobytes())
+        if t.key is not None:
+            h.update(np.ascontiguousarray(t.key).tobytes())
     return f"sha256:{h.hexdigest()}"

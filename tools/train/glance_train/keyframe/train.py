@@ -1,6 +1,11 @@
 """``glance train keyframe``: traces → DQN per key cost λ → pick on validation → held-out test against the
 baselines → checkpoint (with golden states) → export.
 
+With ``source = "network"`` (1.1.0 on) the traces run the zoo segmentation network (glance_train.keyframe.
+net_traces): a key's result is the network's output on the key, and quality is judged against ``quality`` —
+"reference" (the network's full-scale output on every frame, the papers' way) or "truth" (the masks). The held-out
+report gives every schedule under both. ``source = "truth-keys"`` is 1.0.0's recipe (the key result is the mask).
+
 The experiment file's [data] names the splits (disjoint seed ranges), the longest key interval, the discount and
 the key costs to try; [train] epochs are DQN episodes. The chosen λ is the one whose validation mIoU beats a fixed
 interval at the same key rate by the most, among policies keying at most ``max_key_rate`` of the frames (the
@@ -30,6 +35,7 @@ from glance_train.curves import write_metrics  # noqa: E402
 from glance_train.keyframe.baselines import fixed_rate, threshold, threshold_for_rate  # noqa: E402
 from glance_train.keyframe.dqn import DqnConfig, greedy, train_dqn  # noqa: E402
 from glance_train.keyframe.env import evaluate, state_vector  # noqa: E402
+from glance_train.keyframe.net_traces import NetTrace, build_net_traces  # noqa: E402
 from glance_train.keyframe.traces import Split, Trace, build_traces, default_cache_dir, fingerprint  # noqa: E402
 from glance_train.models import config_dict, create_model, model_config  # noqa: E402
 from glance_train.seeding import seed_everything  # noqa: E402
@@ -48,6 +54,10 @@ class KeyframeData:
     gamma: float = 0.9
     key_costs: tuple[float, ...] = (0.03, 0.05, 0.08)
     max_key_rate: float = 0.4
+    source: str = "truth-keys"
+    """"network": the segmentation network's results in the traces; "truth-keys": the key result is the mask."""
+    quality: str = "reference"
+    """With source "network": the reward's reference, "reference" (network on every frame) or "truth"."""
 
     @staticmethod
     def from_dict(raw: dict[str, Any]) -> KeyframeData:
@@ -61,34 +71,61 @@ class KeyframeData:
 FIXED_RATES = (1 / 2, 1 / 3, 1 / 5, 1 / 10)
 
 
-def held_out_report(policy: torch.nn.Module, test: list[Trace], val: list[Trace], k: int) -> dict[str, Any]:
+def as_trace(t: NetTrace, quality: str, scale: int = 0) -> Trace:
+    """A network trace as the key scheduler's episode table: key and propagation at one scale (full: 0)."""
+    if quality not in ("reference", "truth"):
+        raise ValueError(f"quality must be 'reference' or 'truth', got {quality!r}")
+    key, warp = t.quality(quality == "truth")
+    return Trace(t.name, t.deviation, warp[:, :, scale], key[:, scale])
+
+
+def schedule_table(policy: torch.nn.Module, test: list[Trace], val: list[Trace], k: int, prefix: str = "test"
+                   ) -> tuple[dict[str, float], dict[str, float]]:
+    """The policy and the paper's baselines on one set of traces (one quality measure)."""
     rl = evaluate(test, k, greedy(policy))
     rate = rl["keyRate"]
     n = test[0].frames
+    every = float(np.mean([tr.key_quality(t) for tr in test for t in range(tr.frames)]))
     # Frame 0 is a key for every scheduler; the fixed interval spreads the rest evenly: same keys per sequence.
     fixed = evaluate(test, k, fixed_rate(max((rate * n - 1) / (n - 1), 1e-6)))
     level_val = threshold_for_rate(val, k, rate)
     level_test = threshold_for_rate(test, k, rate)
     report = {
-        "test_miou": rl["miou"],
-        "test_key_rate": rate,
-        "test_compute_saved": 1 - rate,
-        "test_miou_loss_points": 100 * (1 - rl["miou"]),
+        f"{prefix}_miou": rl["miou"],
+        f"{prefix}_key_rate": rate,
+        f"{prefix}_compute_saved": 1 - rate,
+        f"{prefix}_every_frame_miou": every,
+        f"{prefix}_miou_loss_points": 100 * (every - rl["miou"]),
     }
+    thr_val = evaluate(test, k, threshold(level_val))
+    thr_same = evaluate(test, k, threshold(level_test))
     baselines = {
-        "test_fixed_same_rate_miou": fixed["miou"],
-        "test_fixed_same_rate_key_rate": fixed["keyRate"],
-        "test_threshold_val_tuned_miou": evaluate(test, k, threshold(level_val))["miou"],
-        "test_threshold_val_tuned_key_rate": evaluate(test, k, threshold(level_val))["keyRate"],
-        "test_threshold_same_rate_miou": evaluate(test, k, threshold(level_test))["miou"],
-        "test_threshold_same_rate_key_rate": evaluate(test, k, threshold(level_test))["keyRate"],
+        f"{prefix}_fixed_same_rate_miou": fixed["miou"],
+        f"{prefix}_fixed_same_rate_key_rate": fixed["keyRate"],
+        f"{prefix}_threshold_val_tuned_miou": thr_val["miou"],
+        f"{prefix}_threshold_val_tuned_key_rate": thr_val["keyRate"],
+        f"{prefix}_threshold_same_rate_miou": thr_same["miou"],
+        f"{prefix}_threshold_same_rate_key_rate": thr_same["keyRate"],
         "threshold_residual_level": level_val,
     }
     for r in FIXED_RATES:
         e = evaluate(test, k, fixed_rate(r))
-        baselines[f"test_fixed_1_{round(1 / r)}_miou"] = e["miou"]
-        baselines[f"test_fixed_1_{round(1 / r)}_key_rate"] = e["keyRate"]
-    return {"test": report, "baselines": baselines}
+        baselines[f"{prefix}_fixed_1_{round(1 / r)}_miou"] = e["miou"]
+        baselines[f"{prefix}_fixed_1_{round(1 / r)}_key_rate"] = e["keyRate"]
+    return report, baselines
+
+
+def held_out_report(policy: torch.nn.Module, test: list[Trace], val: list[Trace], k: int,
+                    other: tuple[str, list[Trace], list[Trace]] | None = None) -> dict[str, Any]:
+    """``test``/``val`` under the training quality measure; ``other`` = (name, test, val) under the second one."""
+    report, baselines = schedule_table(policy, test, val, k)
+    out: dict[str, Any] = {"test": report, "baselines": baselines}
+    if other is not None:
+        name, o_test, o_val = other
+        o_report, o_base = schedule_table(policy, o_test, o_val, k, prefix=f"test_{name}")
+        out["test"] = {**report, **o_report}
+        out["baselines"] = {**baselines, **{k2: v for k2, v in o_base.items() if k2.startswith("test_")}}
+    return out
 
 
 def golden_states(policy: torch.nn.Module, test: list[Trace], k: int, count: int = 4) -> torch.Tensor:
@@ -148,7 +185,16 @@ def run_keyframe(exp: Experiment, out: Path, quiet: bool, cache: Path | None = N
         "val": Split(data.val_seed, data.val_count, data.frames),
         "test": Split(data.test_seed, data.test_count, data.frames),
     }
-    traces = {name: build_traces(s, k, cache) for name, s in splits.items()}
+    other: dict[str, list[Trace]] = {}
+    other_name = "truth" if data.quality == "reference" else "reference"
+    if data.source == "network":
+        net = {name: build_net_traces(s, k, cache) for name, s in splits.items()}
+        traces = {name: [as_trace(t, data.quality) for t in ts] for name, ts in net.items()}
+        other = {name: [as_trace(t, other_name) for t in ts] for name, ts in net.items()}
+    elif data.source == "truth-keys":
+        traces = {name: build_traces(s, k, cache) for name, s in splits.items()}
+    else:
+        raise ValueError(f"[data] source must be 'network' or 'truth-keys', got {data.source!r}")
     trace_s = time.perf_counter() - t0
     # model and loop: one DQN per key cost, chosen on validation
     t1 = time.perf_counter()
@@ -175,7 +221,8 @@ def run_keyframe(exp: Experiment, out: Path, quiet: bool, cache: Path | None = N
     lam, val, policy = best
     train_s = time.perf_counter() - t1
     # held-out test against the baselines
-    held = held_out_report(policy, traces["test"], traces["val"], k)
+    held = held_out_report(policy, traces["test"], traces["val"], k,
+                           (other_name, other["test"], other["val"]) if other else None)
     held["trainSeconds"] = train_s
     dataset = {
         "name": "glance-synthetic-keyframe-traces",
@@ -183,7 +230,9 @@ def run_keyframe(exp: Experiment, out: Path, quiet: bool, cache: Path | None = N
         "fingerprint": fingerprint([t for s in traces.values() for t in s]),
         "splits": {n: {"seed": s.seed, "count": s.count, "frames": s.frames} for n, s in splits.items()},
         "maxInterval": k,
-        "keyQuality": "ground-truth masks (the propagation loss is what is measured)",
+        "keyQuality": "ground-truth masks (the propagation loss is what is measured)" if data.source != "network"
+        else f"the zoo segmentation network's output on the key; quality against the {data.quality}"
+        + (" (the network's full-scale output on every frame)" if data.quality == "reference" else " masks"),
     }
     validation = {f"lambda_{c[0]}": c[1] for c in candidates}
     meta = {

@@ -3,6 +3,14 @@
     /usr/bin/python3 -m glance_train.seg.adaptive --segmentation RUN/best.pt \\
         --out models/zoo/resolution-policy/1.0.0 --traces tools/train/reports/segmentation/heldout-traces.npz
 
+    /usr/bin/python3 -m glance_train.seg.adaptive --net-traces reference \\
+        --out models/zoo/resolution-policy/1.1.0 --report tools/train/reports/resolution-policy-1.1.0.json
+
+The second form (1.1.0) trains on the key scheduler's network traces (glance_train.keyframe.net_traces: the zoo
+network in onnxruntime-node, reuse warps the last map by the device's flow, costs are onnxruntime times), with
+the reward's quality against the network's full-scale output on every frame ("reference") or the masks
+("truth"); it is judged under both.
+
 Steps: render training and held-out sequences (disjoint seeds) → trace them with the segmentation network at
 every scale → measure its PyTorch time per scale → train one policy per λ₀ and keep the cheapest whose
 quality on *validation* sequences (a third seed) is within 1 point of full scale → judge it on the held-out traces against
@@ -28,7 +36,7 @@ from glance_train.export import TOLERANCE, export_onnx, parity_check
 from glance_train.golden import write_golden
 from glance_train.manifest import build_manifest
 from glance_train.seg.compare import SCALES
-from glance_train.seg.resolution_policy import ACTIONS, FEATURES, TrainConfig, judge, state_of, train_policy
+from glance_train.seg.resolution_policy import ACTIONS, DIFF_SCALE, FEATURES, TrainConfig, judge, state_of, train_policy
 from glance_train.seg.sequences import SequenceConfig
 from glance_train.seg.traces import MAX_AGE, load_traces, measure_costs, save_traces, trace_sequences
 
@@ -46,7 +54,7 @@ def io_spec() -> dict[str, Any]:
         "description": "per scene frame: segment at scale 1, 3/4, 1/2, 1/4, or reuse the last label map",
         "inputs": [{"name": "state", "dtype": "float32", "shape": ["batch", len(FEATURES)], "layout": "NC",
                     "meaning": "features in this order: " + ", ".join(FEATURES)
-                    + f"; diffs are mean |grey 40x30 difference| x 10 (grey/255), key_age = frames / {MAX_AGE}"}],
+                    + f"; diffs are mean |grey 40x30 difference| (grey/255) x {DIFF_SCALE:g}, key_age = frames / {MAX_AGE}"}],
         "outputs": [{"name": "logits", "dtype": "float32", "shape": ["batch", len(ACTIONS)], "layout": "NC",
                      "meaning": f"action scores; argmax, with reuse masked when there is no map or it is older "
                      f"than {MAX_AGE} frames"}],
@@ -56,14 +64,23 @@ def io_spec() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python3 -m glance_train.seg.adaptive", description=__doc__.splitlines()[0])
-    p.add_argument("--segmentation", type=Path, required=True, help="best.pt of the shipped segmentation run")
+    p.add_argument("--segmentation", type=Path, help="best.pt of the shipped segmentation run (1.0.0 recipe)")
+    p.add_argument("--net-traces", choices=("reference", "truth"),
+                   help="train on the key scheduler's network traces, reward quality against this (1.1.0 recipe)")
+    p.add_argument("--lambdas", type=float, nargs="*", help="key costs λ₀ to sweep")
     p.add_argument("--out", type=Path, help="export the policy here (models/zoo/resolution-policy/<version>)")
     p.add_argument("--traces", type=Path, help="save the held-out traces here (for the test)")
     p.add_argument("--report", type=Path, help="write the judgement JSON here")
-    p.add_argument("--version", default="1.0.0")
+    p.add_argument("--version", help="version of the exported policy (default 1.0.0; 1.1.0 with --net-traces)")
     p.add_argument("--trace-cache", type=Path, help="keep/reuse the traces of both splits in this directory")
     args = p.parse_args(argv)
-    if not args.segmentation.exists():
+    if args.net_traces:
+        from glance_train.seg.adaptive_flow import run_on_net_traces
+
+        return run_on_net_traces(args.net_traces, args.out, args.version or "1.1.0", args.report, args.traces,
+                                 tuple(args.lambdas) if args.lambdas else None)
+    args.version = args.version or "1.0.0"
+    if args.segmentation is None or not args.segmentation.exists():
         print(f"adaptive: {args.segmentation} does not exist", file=sys.stderr)
         return 2
     torch.set_num_threads(1)
@@ -129,8 +146,8 @@ def _traces(seg: torch.nn.Module, cache: Path | None, costs_ms: np.ndarray
     return out[0], out[1], out[2]
 
 
-def export_policy(policy: torch.nn.Module, traces: list[Any], out: Path, version: str, report: dict[str, Any]
-                  ) -> None:
+def export_policy(policy: torch.nn.Module, traces: list[Any], out: Path, version: str, report: dict[str, Any],
+                  spec: dict[str, Any] | None = None) -> None:
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -139,7 +156,7 @@ def export_policy(policy: torch.nn.Module, traces: list[Any], out: Path, version
         export_onnx(policy, states, stage / "model.onnx", "state", ("logits",))
         with torch.no_grad():
             write_golden(stage / "golden.json", {"state": states}, {"logits": policy(states)}, TOLERANCE)
-        spec = io_spec()
+        spec = spec or io_spec()
         manifest = build_manifest(
             name="resolution-policy", version=version, task="resolution-policy", spec=spec, model_dir=stage,
             metrics={"heldOut": report["heldOut"], "lambda": report["lambda"], "costsMs": report["costsMs"]},
