@@ -1,6 +1,8 @@
 import * as ort from 'onnxruntime-node';
 import { SEGMENTATION_SCALES, type SegmentationScale } from '../segmentation/config.ts';
 import type { PolicyInput, SegmentationDecision, SegmentationPolicy } from '../segmentation/policy.ts';
+import type { GreyImage } from './flow/image.ts';
+import { denseFlow } from './flow/lucas-kanade.ts';
 import type { PolicyRun } from './key-frame-scheduler.ts';
 import {
   DEFAULT_BATTERY,
@@ -11,6 +13,7 @@ import {
   resolutionState,
   TRAINING_FPS,
 } from './resolution-features.ts';
+import { workingFrame } from './working-frame.ts';
 
 /** One of the policy's outputs: segment at a scale, or reuse the last map. */
 export type ResolutionAction =
@@ -25,6 +28,11 @@ export interface ResolutionModelInfo {
   readonly actions: readonly ResolutionAction[];
   /** Frame rate of the training sequences: ages and "previous frame" are measured in its frames. */
   readonly fps: number;
+  /**
+   * Whether reuse means the last map warped by dense flow to this frame (what the version was trained on, from
+   * 1.1.0) rather than the last map as it was: the quality the policy expects from reuse depends on it.
+   */
+  readonly reuseWarps: boolean;
 }
 
 interface ManifestLike {
@@ -32,6 +40,7 @@ interface ManifestLike {
   readonly outputs: readonly { name: string }[];
   readonly labels: Record<string, unknown>;
   readonly dataset?: unknown;
+  readonly description?: string;
 }
 
 /**
@@ -65,7 +74,8 @@ export function resolutionModelInfo(manifest: ManifestLike): ResolutionModelInfo
   });
   const fps = Number((manifest.dataset as { train?: { fps?: unknown } } | undefined)?.train?.fps ?? TRAINING_FPS);
   if (!(fps > 0)) throw new Error(`resolution-policy manifest: dataset.train.fps ${fps} is not a frame rate`);
-  return { inputName: input.name, outputName: output.name, actions, fps };
+  const reuseWarps = /warped by (dense )?flow/.test(manifest.description ?? '');
+  return { inputName: input.name, outputName: output.name, actions, fps, reuseWarps };
 }
 
 /** How far back "the previous frame" may reach, in training frames (older frames are forgotten). */
@@ -86,6 +96,8 @@ export class ResolutionPolicy implements SegmentationPolicy {
   /** `name@version` of the policy behind the last decision. */
   model: string | undefined;
   private key: { readonly tNs: bigint; readonly grey: Float32Array } | null = null;
+  /** The key frame as the flow sees it, kept only when reuse warps (workingFrame, 160 px grey). */
+  private keyWork: GreyImage | null = null;
   private recent: { readonly tNs: bigint; readonly grey: Float32Array }[] = [];
   private decisions = 0;
   private reuses = 0;
@@ -98,9 +110,14 @@ export class ResolutionPolicy implements SegmentationPolicy {
 
   async decide(input: PolicyInput): Promise<SegmentationDecision> {
     const action = await this.choose(input, true);
-    return action.kind === 'reuse'
-      ? { run: false, scale: input.last?.scale ?? 1, ...this.modelTag() }
-      : { run: true, scale: action.scale, ...this.modelTag() };
+    if (action.kind === 'scale') {
+      if (this.info.reuseWarps) this.keyWork = workingFrame(input.scene);
+      return { run: true, scale: action.scale, ...this.modelTag() };
+    }
+    const scale = input.last?.scale ?? 1;
+    const current = this.keyWork ? workingFrame(input.scene) : null;
+    const flow = current && this.keyWork ? denseFlow(current, this.keyWork) : undefined;
+    return { run: false, scale, ...(flow ? { flow } : {}), ...this.modelTag() };
   }
 
   /**

@@ -32,8 +32,11 @@ interface Case {
 }
 
 const FRAMES = 8;
-/** Frames 100 ms apart: one training frame (10 fps) each, so ages and "previous frame" are the toolchain's. */
-const FRAME_NS = 100_000_000n;
+/**
+ * One training frame apart, so ages and "previous frame" are the toolchain's: the serving version's training
+ * frame rate (its manifest: 10 fps for 1.0.0's sequences, 30 fps for 1.1.0's) sets the spacing.
+ */
+const frameNs = (info: { fps: number }): bigint => BigInt(Math.round(1e9 / info.fps));
 
 /**
  * Runs the toolchain's own feature code on the PNGs: trace_sequence (traces.py) computes the 40×30 grey of every
@@ -49,6 +52,7 @@ from glance_train.seg.compare import SCALES
 from glance_train.seg.resolution_policy import DIFF_SCALE, FEATURES, state_of
 from glance_train.seg.sequences import SequenceConfig
 from glance_train.seg.traces import FEATURE_SIDE, MAX_AGE, Trace, trace_sequence
+from glance_train.keyframe.sequences import FPS as KEYFRAME_FPS
 d, cases = sys.argv[1], json.loads(sys.argv[2])
 images = np.stack([cv2.imread(f"{d}/{i}.png") for i in range(${FRAMES})])
 masks = np.zeros(images.shape[:3], np.uint8)
@@ -62,7 +66,7 @@ for c in cases:
     out.append(state_of(t, c["t"], c["key"], c["keyScale"], c["battery"]).tolist())
 cfg = SequenceConfig()
 print(json.dumps({"states": out, "maxAge": MAX_AGE, "diffScale": DIFF_SCALE, "side": list(FEATURE_SIDE),
-                  "features": list(FEATURES), "scales": list(SCALES), "frame": [cfg.width, cfg.height], "fps": cfg.fps}))
+                  "features": list(FEATURES), "scales": list(SCALES), "frame": [cfg.width, cfg.height], "fps": [cfg.fps, KEYFRAME_FPS]}))
 `;
   const stdout = execFileSync('/usr/bin/python3', ['-c', script, dir, JSON.stringify(cases)], {
     cwd: join(ROOT, 'tools/train'),
@@ -76,7 +80,7 @@ print(json.dumps({"states": out, "maxAge": MAX_AGE, "diffScale": DIFF_SCALE, "si
     features: string[];
     scales: number[];
     frame: [number, number];
-    fps: number;
+    fps: number[];
   };
 }
 
@@ -130,7 +134,7 @@ describe('the resolution policy on the device', () => {
     let key = -1;
     const battery = [0.35, 0.8, 1, 0.2, 0.5, 0.9, 0.6, 0.7];
     for (const [t, scene] of frames.entries()) {
-      const tNs = BigInt(t) * FRAME_NS;
+      const tNs = BigInt(t) * frameNs(resolutionModelInfo(manifest));
       const d = await policy.decide({ index: t, tNs, scene, last, battery: battery[t] as number });
       cases.push({
         t,
@@ -171,7 +175,8 @@ describe('the resolution policy on the device', () => {
     expect(py.side).toEqual([FEATURE_SIZE.width, FEATURE_SIZE.height]);
     expect(py.scales).toEqual([...FEATURE_SCALES]);
     expect(py.frame).toEqual([TRAINING_FRAME.width, TRAINING_FRAME.height]);
-    expect(py.fps).toBe(resolutionModelInfo(manifest).fps);
+    // The version trained on the segmentation sequences (10 fps) or the key-frame sequences (30 fps).
+    expect(py.fps).toContain(resolutionModelInfo(manifest).fps);
     let worst = 0;
     for (const [i, c] of cases.entries()) {
       const want = py.states[i] as number[];
@@ -200,8 +205,9 @@ describe('the resolution policy on the device', () => {
     const scene = frames[0] as Mat;
     // No map yet: the network must run.
     expect((await policy.decide({ index: 0, tNs: 0n, scene, last: null })).run).toBe(true);
-    // A map older than MAX_AGE training frames (0.8 s at 10 fps) may not be reused.
+    // A map older than MAX_AGE training frames may not be reused.
     const stale: LastSegmentation = { tNs: 0n, scale: 1, confidence: 0.99 };
+    const FRAME_NS = frameNs(info);
     const old = await policy.decide({ index: 1, tNs: BigInt(MAX_AGE + 1) * FRAME_NS, scene, last: stale });
     expect(old.run).toBe(true);
     // Within the window, the same unchanged frame with a confident map: the zoo policy reuses.
@@ -209,6 +215,13 @@ describe('the resolution policy on the device', () => {
     const same = await policy.decide({ index: 2, tNs: BigInt(MAX_AGE + 2) * FRAME_NS, scene, last: fresh });
     expect(same.run).toBe(false);
     expect(policy.model).toMatch(/^resolution-policy@/);
+    // The serving version was trained with reuse = the last map warped by flow: the reuse decision carries the
+    // flow (the same frame, so it barely moves); a version trained on keeping the map gets none.
+    expect(info.reuseWarps).toBe(true);
+    expect(same.flow?.width).toBe(160);
+    const flowMax = Math.max(...(same.flow?.dx ?? []).map(Math.abs), ...(same.flow?.dy ?? []).map(Math.abs));
+    expect(flowMax).toBeLessThan(0.5);
+    expect(resolutionModelInfo({ ...manifest, description: 'or reuse the last label map' }).reuseWarps).toBe(false);
     const other = {
       ...manifest,
       inputs: [{ ...manifest.inputs[0], name: 'state', meaning: 'features in this order: a, b; rest' }],
