@@ -5,18 +5,19 @@
  * the model, both measured here.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { defaultEyeTrackingConfig } from '../../calibration/config.ts';
 import { createPupilDetector } from '../../calibration/pupil/create-detector.ts';
 import { greyImageOf } from '../../calibration/pupil/grey-image.ts';
 import cv from '../../device/opencv.ts';
+import { REPO_ROOT } from '../../device/paths.ts';
 import { compareVersions } from '../../models/versions.ts';
 import { emotionConfigSchema } from '../../pipelines/emotion/config.ts';
 import { eyeInput } from '../../pipelines/emotion/inputs.ts';
 import type { Metric } from './report.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
+const ROOT = REPO_ROOT;
 /** The version the daemon would serve: the newest in the zoo. */
 function zoo(name: string): string {
   const dir = join(ROOT, 'models/zoo', name);

@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../device/paths.ts';
 import { flowFromInterleaved } from '../../pipelines/schedulers/flow/endpoint.ts';
 import { type Flow, type GreyImage, greyImage } from '../../pipelines/schedulers/flow/image.ts';
 
-const TRAIN_DIR = resolve(import.meta.dirname, '../train');
+const TRAIN_DIR = join(REPO_ROOT, 'tools/train');
 
 export interface ReferencePair {
   readonly name: string;

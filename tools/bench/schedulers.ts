@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../device/paths.ts';
 import { defaultModelsConfig } from '../../models/config.ts';
 import { ModelRegistry } from '../../models/registry.ts';
 import { readTrustedKey } from '../../models/signing.ts';
@@ -24,7 +25,7 @@ import { generateSequences } from '../keyframe/sequences.ts';
 import { farnebackPairs } from './flow-reference.ts';
 import type { Metric } from './report.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
+const ROOT = REPO_ROOT;
 const ZOO = join(ROOT, 'models/zoo');
 /** Held-out seeds for the bench (training uses 1000.., 2000.., 3000..; the tests 9000..). */
 const BENCH_SEED = 8000;

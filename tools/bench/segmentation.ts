@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { REPO_ROOT } from '../../device/paths.ts';
 import { readTrustedKey } from '../../models/signing.ts';
 import { verifyModelDir } from '../../models/verify.ts';
 import { compareVersions } from '../../models/versions.ts';
@@ -8,7 +9,7 @@ import { SEGMENTATION_SCALES } from '../../pipelines/segmentation/config.ts';
 import { scaledSize } from '../../pipelines/segmentation/preprocess.ts';
 import type { Metric } from './report.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
+const ROOT = REPO_ROOT;
 const RUNS = 150;
 
 interface ScaleRow {

@@ -1,12 +1,13 @@
 import { readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { REPO_ROOT } from '../../device/paths.ts';
 import { readTrustedKey } from '../../models/signing.ts';
 import { verifyModelDir } from '../../models/verify.ts';
 import { compareVersions } from '../../models/versions.ts';
 import type { LabelMap } from '../../pipelines/schedulers/flow/warp-labels.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
+const ROOT = REPO_ROOT;
 
 /**
  * The segmentation model the zoo's scheduling policies (keyframe, resolution-policy 1.1.0) were trained and judged

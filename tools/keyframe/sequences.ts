@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../device/paths.ts';
 import type { GreyImage } from '../../pipelines/schedulers/flow/image.ts';
 import type { LabelMap } from '../../pipelines/schedulers/flow/warp-labels.ts';
 
-const TRAIN_DIR = resolve(import.meta.dirname, '../train');
+const TRAIN_DIR = join(REPO_ROOT, 'tools/train');
 
 /** A synthetic scene sequence (glance_train.keyframe.sequences): grey frames and their true class maps. */
 export interface LabelledSequence {
