@@ -1,9 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MqttClient } from 'mqtt';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commandEffects } from '../../device/command-effects.ts';
 import { parseConfig } from '../../device/config.ts';
 import { ModelRegistry } from '../../models/registry.ts';
 import { labelsConfigSchema } from '../../pipelines/labels/config.ts';
@@ -11,20 +8,15 @@ import { LabelService } from '../../pipelines/labels/label-service.ts';
 import { manifestLabels } from '../../pipelines/labels/manifest-labels.ts';
 import { PersonalHeadUpdates } from '../../pipelines/labels/personal-head-updates.ts';
 import { EMOTION_QUESTION, emotionSource, snippetSource } from '../../pipelines/labels/sources.ts';
-import { CaptureState } from '../../pipelines/snippets/capture-state.ts';
 import { type Db, openDatabase } from '../../storage/db.ts';
-import { DeviceState } from '../../storage/device-state.ts';
 import { EmotionshipRepository } from '../../storage/emotionship.ts';
 import { PersonalHeadRepository } from '../../storage/personal-heads.ts';
 import { SessionRepository } from '../../storage/sessions.ts';
-import { type CommandReplyV1, commandReplyV1 } from '../../sync/commands/reply.ts';
-import { syncConfigSchema } from '../../sync/config.ts';
-import { type SyncHandle, startSync } from '../../sync/index.ts';
-import { type Receiver, startReceiver } from '../../tools/receiver/receiver.ts';
+import type { CommandReplyV1 } from '../../sync/commands/reply.ts';
 import { glance, ROOT, SAMPLE } from '../helpers/cli.ts';
-import { generateHeldOut, openZooModel, runOver } from '../pipelines/emotion/heldout.ts';
-import { closeClient, mqttClient, PHONE, setUpBroker } from '../sync/helpers/brokers.ts';
+import { generateHeldOut, openZooModel, runOver, zooVersion } from '../pipelines/emotion/heldout.ts';
 import { tmp, waitFor } from '../sync/helpers/fixtures.ts';
+import { type PhoneLink, quiet, startPhoneLink } from './helpers/phone-link.ts';
 
 /**
  * Emotion records in the device's label queue, end to end: records carry the zoo emotion-ship model's real
@@ -32,11 +24,10 @@ import { tmp, waitFor } from '../sync/helpers/fixtures.ts';
  * about them next to snippets, the phone answers over a real broker, every 3rd answer retrains the personal head,
  * the phone can roll it back, and a daemon run on the sample session applies the active head to its new records.
  */
-const ROOT_TOPIC = 'glance/dev1';
 const MODEL = 'emotion-ship';
-const BASE = `${MODEL}@1.0.0`;
+// The version the daemon serves (the newest in the zoo): the head must be trained on its embeddings to apply.
+const BASE = `${MODEL}@${zooVersion(MODEL)}`;
 const EVERY = 3;
-const quiet = pino({ level: process.env.GLANCE_LOG_LEVEL ?? 'warn' }, pino.destination(2));
 
 interface Request {
   id: string;
@@ -55,10 +46,7 @@ describe('emotion records in the label queue and the personal head they train', 
   let classes: readonly string[];
   let db: Db;
   let service: LabelService;
-  let sync: SyncHandle;
-  let receiver: Receiver;
-  let phone: MqttClient;
-  const replies: CommandReplyV1[] = [];
+  let link: PhoneLink;
 
   beforeAll(async () => {
     const set = generateHeldOut(join(dir, 'windows'), [
@@ -115,59 +103,20 @@ describe('emotion records in the label queue and the personal head they train', 
       quiet,
       new PersonalHeadUpdates(db, { every: EVERY }),
     );
-    const broker = await setUpBroker('embedded');
-    const effects = commandEffects({
-      capture: new CaptureState(new DeviceState(db)),
-      models: () => Promise.reject(new Error('no models in this test')),
-      recalibrate: undefined,
-      sessionId: 's1',
-      db,
-      dataDir: dir,
-      labels: service,
-      emotionModel: MODEL,
-    });
-    sync = await startSync({
-      db,
-      config: syncConfigSchema.parse({ broker: broker.brokerConfig, reconnectMs: 200 }),
-      deviceId: 'dev1',
-      logger: quiet,
-      status: () => ({ capture: 'running' as const, models: {} }),
-      effects,
-    });
-    receiver = startReceiver({
-      url: broker.phoneUrl,
-      deviceId: 'dev1',
-      outDir: join(dir, 'phone'),
-      logger: quiet,
-      reconnectMs: 200,
-      ...PHONE,
-    });
-    phone = await mqttClient(broker.phoneUrl, PHONE);
-    phone.on('message', (_topic, payload) => replies.push(commandReplyV1.parse(JSON.parse(payload.toString()))));
-    await phone.subscribeAsync([`${ROOT_TOPIC}/cmd/label/reply`, `${ROOT_TOPIC}/cmd/personal-head/rollback/reply`], {
-      qos: 1,
+    link = await startPhoneLink({
+      ...{ db, dir, labels: service, emotionModel: MODEL },
+      commands: ['label', 'personal-head/rollback'],
     });
   }, 120_000);
   afterAll(async () => {
-    await closeClient(phone);
-    await receiver?.stop();
-    await sync?.stop();
+    await link?.stop(); // idempotent: the last case stops the link before its daemon run
     if (db?.open) db.close();
   });
 
-  async function command(name: string, body: Record<string, unknown>): Promise<CommandReplyV1> {
-    const count = replies.length;
-    await phone.publishAsync(
-      `${ROOT_TOPIC}/cmd/${name}`,
-      JSON.stringify({ v: 1, correlationId: `c-${count}`, ...body }),
-      { qos: 1 },
-    );
-    await waitFor(`the ${name} reply`, () => replies.length > count);
-    return replies[count] as CommandReplyV1;
-  }
+  const command = (name: string, body: Record<string, unknown>): Promise<CommandReplyV1> => link.command(name, body);
 
   const phoneEvents = (kind: string) => {
-    const file = join(dir, 'phone', 'events.jsonl');
+    const file = link.eventsFile;
     if (!existsSync(file)) return [];
     return readFileSync(file, 'utf8')
       .split('\n')
@@ -299,7 +248,7 @@ describe('emotion records in the label queue and the personal head they train', 
     }
     const heads = new PersonalHeadRepository(db);
     expect(heads.active(MODEL)).toMatchObject({ version: 3, parent: null });
-    await sync.stop();
+    await link.stop();
     db.close();
 
     const config = join(dir, 'glance.json');

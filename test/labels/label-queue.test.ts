@@ -1,28 +1,18 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MqttClient } from 'mqtt';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commandEffects } from '../../device/command-effects.ts';
 import { pythonExecutable, TRAIN_DIR } from '../../device/commands/train.ts';
 import { parseConfig } from '../../device/config.ts';
 import { labelsConfigSchema } from '../../pipelines/labels/config.ts';
 import { LabelService } from '../../pipelines/labels/label-service.ts';
 import { snippetSource } from '../../pipelines/labels/sources.ts';
-import { CaptureState } from '../../pipelines/snippets/capture-state.ts';
 import { type Db, openDatabase } from '../../storage/db.ts';
-import { DeviceState } from '../../storage/device-state.ts';
-import { type CommandReplyV1, commandReplyV1 } from '../../sync/commands/reply.ts';
-import { syncConfigSchema } from '../../sync/config.ts';
-import { type SyncHandle, startSync } from '../../sync/index.ts';
-import { type Receiver, startReceiver } from '../../tools/receiver/receiver.ts';
+import type { CommandReplyV1 } from '../../sync/commands/reply.ts';
 import { glance } from '../helpers/cli.ts';
-import { closeClient, mqttClient, PHONE, setUpBroker } from '../sync/helpers/brokers.ts';
 import { tmp, waitFor } from '../sync/helpers/fixtures.ts';
+import { type PhoneLink, quiet, startPhoneLink } from './helpers/phone-link.ts';
 
-const ROOT = 'glance/dev1';
-const quiet = pino({ level: process.env.GLANCE_LOG_LEVEL ?? 'warn' }, pino.destination(2));
 const SCORES = [0.5, 0.93, 0.08, 0.55, 0.71, 0.3, 0.97, 0.45, 0.62, 0.12, 0.81, 0.5];
 
 function seedSnippets(db: Db, t0: number): void {
@@ -52,64 +42,24 @@ describe('the device label queue over MQTT', () => {
   const t0 = Date.now();
   let db: Db;
   let service: LabelService;
-  let sync: SyncHandle;
-  let receiver: Receiver;
-  let phone: MqttClient;
-  const replies: CommandReplyV1[] = [];
+  let link: PhoneLink;
 
   beforeAll(async () => {
     db = openDatabase(dbFile);
     seedSnippets(db, t0);
     const config = labelsConfigSchema.parse({ enabled: true, maxPerHour: 3, maxOpen: 5, restartPeriod: 50, seed: 11 });
     service = new LabelService(db, config, [snippetSource(db)], quiet);
-    const broker = await setUpBroker('embedded');
-    const effects = commandEffects({
-      capture: new CaptureState(new DeviceState(db)),
-      models: () => Promise.reject(new Error('no models in this test')),
-      recalibrate: undefined,
-      sessionId: 's1',
-      db,
-      dataDir: dir,
-      labels: service,
-    });
-    sync = await startSync({
-      db,
-      config: syncConfigSchema.parse({ broker: broker.brokerConfig, reconnectMs: 200 }),
-      deviceId: 'dev1',
-      logger: quiet,
-      status: () => ({ capture: 'running' as const, models: {} }),
-      effects,
-    });
-    receiver = startReceiver({
-      url: broker.phoneUrl,
-      deviceId: 'dev1',
-      outDir: join(dir, 'phone'),
-      logger: quiet,
-      reconnectMs: 200,
-      ...PHONE,
-    });
-    phone = await mqttClient(broker.phoneUrl, PHONE);
-    phone.on('message', (_topic, payload) => replies.push(commandReplyV1.parse(JSON.parse(payload.toString()))));
-    await phone.subscribeAsync(`${ROOT}/cmd/label/reply`, { qos: 1 });
+    link = await startPhoneLink({ db, dir, labels: service, commands: ['label'] });
   });
   afterAll(async () => {
-    await closeClient(phone);
-    await receiver?.stop();
-    await sync?.stop();
+    await link?.stop();
     db?.close();
   });
 
-  async function answer(body: Record<string, unknown>): Promise<CommandReplyV1> {
-    const count = replies.length;
-    await phone.publishAsync(`${ROOT}/cmd/label`, JSON.stringify({ v: 1, correlationId: `c-${count}`, ...body }), {
-      qos: 1,
-    });
-    await waitFor('the label reply', () => replies.length > count);
-    return replies[count] as CommandReplyV1;
-  }
+  const answer = (body: Record<string, unknown>): Promise<CommandReplyV1> => link.command('label', body);
 
   const phoneRequests = () => {
-    const file = join(dir, 'phone', 'events.jsonl');
+    const file = link.eventsFile;
     if (!existsSync(file)) return [];
     return readFileSync(file, 'utf8')
       .split('\n')
