@@ -150,7 +150,7 @@ export async function benchFaces(): Promise<Metric[]> {
       value: growth,
       unit: '',
       better: 'lower',
-      note: `time ∝ tracks^k fitted over 1k/3k/10k tracks (3k: ${c3k.ms.toFixed(0)} ms); people grow with tracks (1 per 20), so O(tracks × people) is k ≈ 2`,
+      note: `time ∝ tracks^k fitted over 1k/3k/10k tracks (3k: ${c3k.ms.toFixed(0)} ms); people grow with tracks (1 per 20), so O(tracks × people) bounds k by 2`,
     },
     {
       name: 'faces.nmi',
