@@ -12,8 +12,9 @@ from sklearn.metrics import normalized_mutual_info_score
 from glance_train.faces.data import SynthSpec, synthetic_tracks
 from glance_train.faces.losses import adversarial_distance_sq, robust_metric_loss
 from glance_train.faces.metrics import agglomerate, nmi, wcp
-from glance_train.faces.model import FaceTrackConfig, FaceTrackNet
-from glance_train.faces.train import embed
+from glance_train.faces.model import FaceTrackConfig, FaceTrackNet, pooled_frame_embedding
+from glance_train.faces.synth_faces import bad_frame_plan
+from glance_train.faces.train import embed, synth
 
 torch.set_num_threads(1)
 WEIGHTS = Path(__file__).parent / "fixtures" / "face-track-1.0.0.pt"
@@ -48,24 +49,48 @@ def test_adversarial_distance_is_the_distance_to_the_bisecting_hyperplane() -> N
     assert parts["perturb"] == pytest.approx(100.0 - float(d2), rel=1e-5)  # [τ² − d²]₊ with τ = 10
 
 
+def test_the_attention_residual_head_starts_as_average_pooling() -> None:
+    """Before training, the 1.1.0 track head is exactly the average of the same frame embeddings, so training can
+    only move it away from pooling where the loss gains; the head's frame weights are uniform over real frames."""
+    torch.manual_seed(0)
+    model = FaceTrackNet(FaceTrackConfig(aggregator="attention-residual")).eval()
+    crops, mask = torch.rand(3, 16, 32, 32), torch.ones(3, 16)
+    mask[1, 5:] = 0
+    with torch.no_grad():
+        assert torch.allclose(model(crops, mask), pooled_frame_embedding(model, crops, mask), atol=1e-6)
+        w = model.frame_weights(crops, mask)
+    assert torch.allclose(w[1, :5], torch.full((5,), 0.2)) and float(w[1, 5:].sum()) < 1e-6
+
+
+def test_bad_frames_are_drawn_only_when_asked_and_cover_about_their_share() -> None:
+    rng = np.random.default_rng(0)
+    plans = [bad_frame_plan(20, 0.3, rng) for _ in range(50)]
+    share = np.mean([sum(k is not None for k in p) / 20 for p in plans])
+    assert 0.3 <= share <= 0.45  # bursts may overshoot the target by up to 3 frames
+    assert {k for p in plans for k in p if k} == {"motion_blur", "occlusion", "profile", "misaligned"}
+    a = synthetic_tracks(SynthSpec(5, 4, 2, 2, (1, 1), (6, 6)), 32)
+    b = synthetic_tracks(SynthSpec(5, 4, 2, 2, (1, 1), (6, 6), bad_rate=(0.0, 0.0)), 32)
+    assert all(np.array_equal(x, y) for x, y in zip(a.crops, b.crops))
+
+
 @pytest.mark.xfail(
     strict=False,
-    reason="the paper's claim does not hold for our 1.0.0 model: trained 480 steps on synthetic identities plus 13 "
-    "unlabelled Megamind tracks (an 8-minute budget on a shared 2-core machine), the track embedding trails "
-    "average pooling by ~0.01 NMI on held-out people (docs/faces.md); the test measures it and passes once it holds",
+    reason="the paper's claim does not hold here (docs/faces.md): the shipped 1.0.0 trails the average of its own "
+    "frame embeddings on these held-out tracks (NMI 0.783 vs 0.826, WCP 0.646 vs 0.701; clean tracks 0.824 vs "
+    "0.833), and the fairer 1.1.0 recipe (frozen frame encoder, attention head that starts as pooling, "
+    "co-occurrence negatives, bad frames, temporal augmentation) measured NMI gain -0.002 +- 0.003 and WCP gain "
+    "0.000 over 3 seeds, so it was not published; the test measures it and passes once it holds",
 )
 def test_track_embedding_beats_average_pooled_frames_on_held_out_tracks() -> None:
-    """Held-out synthetic people (the test pool the trainer never saw): cluster tracks with the number of people
-    known, once with the transformer's track embeddings and once with the average of the same network's frame
-    embeddings, the paper's baseline; NMI and WCP by the project's code, NMI checked against scikit-learn."""
+    """Held-out synthetic people (the test pool the trainer never saw), with bad frames as real tracks have
+    (blur, occlusion, near-profile, drifted boxes: up to 40% of a track): cluster tracks with the number of
+    people known, once with the transformer's track embeddings and once with the average of the same network's
+    frame embeddings, the paper's baseline; NMI and WCP by the project's code, NMI checked against scikit-learn."""
     ckpt = torch.load(WEIGHTS)
     cfg = FaceTrackConfig(**ckpt["model_config"])
     model = FaceTrackNet(cfg)
     model.load_state_dict(ckpt["state_dict"])
-    spec = ckpt["experiment"]["data"]["test"]
-    data = synthetic_tracks(
-        SynthSpec(seed=int(spec["seed"]), identities=int(spec["identities"]), videos=6, ids_per_video=5,
-                  tracks_per_id=tuple(spec["tracks_per_id"]), length=tuple(spec["length"])), cfg.input_size)
+    data = synthetic_tracks(synth({**ckpt["experiment"]["data"]["test"], "bad_rate": [0.0, 0.4]}), cfg.input_size)
     k = len(np.unique(data.labels))
     scores = {}
     for kind, pooled in (("track", False), ("pooled", True)):
@@ -83,7 +108,8 @@ def test_a_tiny_run_trains_evaluates_and_records(tmp_path: Path) -> None:
     from glance_train.faces.train import main
 
     argv = ["face-track", "--no-export", "--out", str(tmp_path), "--set", "train.epochs=1"]
-    for key, value in (("train.steps_per_epoch", 1), ("data.train.videos", 4), ("data.val.videos", 2),
+    for key, value in (("train.steps_per_epoch", 1), ("pretrain.epochs", 1), ("pretrain.steps_per_epoch", 1),
+                       ("data.train.videos", 4), ("data.val.videos", 2),
                        ("data.test.videos", 2), ("data.real_videos", "[]")):
         argv += ["--set", f"{key}={value}"]
     assert main(argv) == 0

@@ -21,26 +21,39 @@ OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
 
 @dataclass
 class TrackSet:
-    """Tracks as resized float crops (0..1), with the video each came from and its identity (-1: unknown)."""
+    """Tracks as resized float crops (0..1), with the video each came from and its identity (-1: unknown).
+
+    ``slots``: tracks of one video with the same slot are on screen at the same time, so they are different
+    people (a person is not in a frame twice): the video-centralised negatives. One person's second track in a
+    video comes later, in the next slot — it must not be pushed away from the first. Real tracks have one slot
+    per video (their time spans are not kept; our Megamind tracks are mostly different people anyway).
+    """
 
     crops: list[np.ndarray]
     videos: np.ndarray
     labels: np.ndarray
     sources: list[str]
+    slots: np.ndarray | None = None
+
+    def co_occurrence(self) -> np.ndarray:
+        """One group id per track: same group = on screen together = must not be the same person."""
+        slots = self.slots if self.slots is not None else np.zeros(len(self), np.int64)
+        return self.videos * 1000 + slots
 
     def __len__(self) -> int:
         return len(self.crops)
 
     @staticmethod
     def concat(sets: list[TrackSet]) -> TrackSet:
-        offset, crops, videos, labels, sources = 0, [], [], [], []
+        offset, crops, videos, labels, sources, slots = 0, [], [], [], [], []
         for s in sets:
             crops += s.crops
             videos.append(s.videos + offset)
             labels.append(s.labels)
             sources += s.sources
+            slots.append(s.slots if s.slots is not None else np.zeros(len(s), np.int64))
             offset += int(s.videos.max()) + 1 if len(s) else 0
-        return TrackSet(crops, np.concatenate(videos), np.concatenate(labels), sources)
+        return TrackSet(crops, np.concatenate(videos), np.concatenate(labels), sources, np.concatenate(slots))
 
     def fingerprint(self) -> str:
         h = hashlib.sha256()
@@ -85,23 +98,27 @@ class SynthSpec:
     ids_per_video: int
     tracks_per_id: tuple[int, int]
     length: tuple[int, int]
+    bad_rate: tuple[float, float] = (0.0, 0.0)
+    """Per track, the share of bad frames (blur, occlusion, profile, misaligned box) is drawn from this range."""
 
 
 def synthetic_tracks(spec: SynthSpec, size: int, label_offset: int = 0) -> TrackSet:
     """Videos of ``ids_per_video`` people drawn from a pool of ``identities``; each person 1+ tracks per video."""
     rng = np.random.default_rng(spec.seed)
     pool = [random_identity(rng) for _ in range(spec.identities)]
-    crops, vids, labels, sources = [], [], [], []
+    crops, vids, labels, sources, slots = [], [], [], [], []
     for v in range(spec.videos):
         scene = random_scene(rng)
         for person in rng.choice(spec.identities, spec.ids_per_video, replace=False):
             for k in range(int(rng.integers(spec.tracks_per_id[0], spec.tracks_per_id[1] + 1))):
                 n = int(rng.integers(spec.length[0], spec.length[1] + 1))
-                crops.append(_resize(render_track(pool[person], scene, n, rng), size))
+                bad = float(rng.uniform(*spec.bad_rate)) if spec.bad_rate[1] > 0 else 0.0
+                crops.append(_resize(render_track(pool[person], scene, n, rng, bad), size))
                 vids.append(v)
                 labels.append(label_offset + int(person))
                 sources.append(f"synth{spec.seed}/v{v}/p{person}/{k}")
-    return TrackSet(crops, np.array(vids, np.int64), np.array(labels, np.int64), sources)
+                slots.append(k)  # a person's k-th appearance: with the others' k-th, after their (k-1)-th
+    return TrackSet(crops, np.array(vids, np.int64), np.array(labels, np.int64), sources, np.array(slots, np.int64))
 
 
 def pad_tracks(tracks: list[np.ndarray], seq_len: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -124,12 +141,47 @@ def _jitter(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.stack([cv2.warpAffine(f, m, (s, s), borderMode=cv2.BORDER_REFLECT) for f in frames])
 
 
-def random_view(t: np.ndarray, seq_len: int, rng: np.random.Generator) -> np.ndarray:
-    """A random sub-sequence (at least 3 frames) with geometric and photometric jitter: one "view" of a track."""
+def _corrupt(frames: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
+    """Temporal augmentation: about ``share`` of a view's frames (never all) are spoilt the way real frames are —
+    occluded, motion-blurred, or cut from a drifted detector box — so the track model sees a good frame and a bad
+    one of the same person in one sequence and can learn to lean on the good ones (pooling cannot)."""
+    n, s = len(frames), frames.shape[-1]
+    k = min(n - 1, int(rng.binomial(n, share)))
+    if k <= 0:
+        return frames
+    out = frames.copy()
+    for i in rng.choice(n, k, replace=False):
+        kind = int(rng.integers(3))
+        if kind == 0:  # occluder entering from an edge
+            a = np.zeros((s, s), np.float32)
+            c = (int(rng.uniform(0.1, 0.9) * s), int(rng.choice([0, s])))
+            cv2.ellipse(a, c, (int(rng.uniform(0.3, 0.55) * s), int(rng.uniform(0.3, 0.55) * s)),
+                        rng.uniform(0, 180), 0, 360, 1.0, -1)
+            if rng.random() < 0.5:
+                a = a.T.copy()
+            out[i] = out[i] * (1 - a) + rng.uniform(0.15, 0.85) * a
+        elif kind == 1:  # motion blur
+            kl = int(rng.integers(4, 9))
+            kern = np.zeros((kl, kl), np.float32)
+            kern[kl // 2, :] = 1.0 / kl
+            rot = cv2.getRotationMatrix2D(((kl - 1) / 2, (kl - 1) / 2), rng.uniform(0, 180), 1.0)
+            out[i] = cv2.filter2D(out[i], -1, cv2.warpAffine(kern, rot, (kl, kl)), borderType=cv2.BORDER_REFLECT)
+        else:  # a drifted box: shifted a fifth of the side and rescaled
+            m = cv2.getRotationMatrix2D((s / 2, s / 2), 0, float(rng.choice([rng.uniform(0.7, 0.85),
+                                                                              rng.uniform(1.2, 1.4)])))
+            m[:, 2] += rng.choice([-1, 1], 2) * rng.uniform(0.12, 0.25, 2) * s
+            out[i] = cv2.warpAffine(out[i], m, (s, s), borderMode=cv2.BORDER_REFLECT)
+    return out
+
+
+def random_view(t: np.ndarray, seq_len: int, rng: np.random.Generator, corrupt: float = 0.0) -> np.ndarray:
+    """A random sub-sequence (at least 3 frames) with geometric and photometric jitter: one "view" of a track;
+    with ``corrupt`` > 0, up to that share of its frames spoilt (``_corrupt``)."""
     n = len(t)
     k = int(rng.integers(min(3, n), min(seq_len, n) + 1))
     idx = np.sort(rng.choice(n, k, replace=False))
-    v = _jitter(t[idx], rng) * rng.uniform(0.7, 1.3) + rng.uniform(-0.15, 0.15)
+    frames = _corrupt(t[idx], float(rng.uniform(0, corrupt)), rng) if corrupt > 0 else t[idx]
+    v = _jitter(frames, rng) * rng.uniform(0.7, 1.3) + rng.uniform(-0.15, 0.15)
     v = v + rng.normal(0, rng.uniform(0, 0.04), v.shape)
     if rng.random() < 0.5:
         v = v[:, :, ::-1]
@@ -137,9 +189,13 @@ def random_view(t: np.ndarray, seq_len: int, rng: np.random.Generator) -> np.nda
 
 
 def vc_batch(
-    data: TrackSet, videos_per_batch: int, max_tracks: int, seq_len: int, rng: np.random.Generator
+    data: TrackSet, videos_per_batch: int, max_tracks: int, seq_len: int, rng: np.random.Generator,
+    corrupt: float = 0.0,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Two views of every track of a few videos: (crops1, mask1, crops2, mask2, video of each track)."""
+    """Two views of every track of a few videos: (crops1, mask1, crops2, mask2, co-occurrence group of each track).
+
+    The losses take negatives only within a group (``TrackSet.co_occurrence``): tracks on screen together."""
+    groups = data.co_occurrence()
     usable = [v for v in np.unique(data.videos) if (data.videos == v).sum() >= 2]
     chosen = rng.choice(usable, min(videos_per_batch, len(usable)), replace=False)
     picks: list[int] = []
@@ -148,7 +204,7 @@ def vc_batch(
         idx = np.flatnonzero(data.videos == v)
         idx = rng.choice(idx, min(max_tracks, len(idx)), replace=False)
         picks += idx.tolist()
-        vids += [int(v)] * len(idx)
+        vids += groups[idx].tolist()
     # the two views come from the two sides of a random cut: different moments, so different poses
     views1, views2 = [], []
     for i in picks:
@@ -157,8 +213,8 @@ def vc_batch(
         a, b = (t[:cut], t[cut:]) if cut < len(t) else (t, t)
         if rng.random() < 0.5:
             a, b = b, a
-        views1.append(random_view(a, seq_len, rng))
-        views2.append(random_view(b, seq_len, rng))
+        views1.append(random_view(a, seq_len, rng, corrupt))
+        views2.append(random_view(b, seq_len, rng, corrupt))
     x1, m1 = pad_tracks(views1, seq_len)
     x2, m2 = pad_tracks(views2, seq_len)
     return x1, m1, x2, m2, torch.tensor(vids)

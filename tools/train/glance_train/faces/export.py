@@ -108,7 +108,7 @@ def export_face_track(checkpoint: Path, out: Path, version: str | None = None, p
             spec=spec,
             model_dir=stage,
             metrics={"heldOut": held["test"], "baselines": held["baselines"], "clustering": held["clustering"],
-                     "validation": held["history"][held["best_epoch"]] if held["history"] else {}},
+                     "validation": next((h for h in held["history"] if h["epoch"] == held["best_epoch"]), {})},
             dataset=held["dataset"],
             training={"config": ckpt["experiment"], "modelConfig": ckpt["model_config"], "seed": ckpt["experiment"]["seed"],
                       "trainedAt": ckpt["saved_at"], "trainedWithTorch": ckpt["torch_version"],

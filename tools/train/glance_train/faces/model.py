@@ -5,6 +5,15 @@ blocks over the frames of a track, the track representation, then the metric hea
 
 The frame encoder alone, with its own small head, gives per-frame embeddings: their average over a track is the
 baseline the paper compares against (average-pooled frame features).
+
+Two track heads (``FaceTrackConfig.aggregator``):
+- ``cls-mean`` (1.0.0): h = LN(CLS + mean of the frame tokens); the metric head maps the ``width``-d h to the
+  embedding. Trained jointly with the frame encoder from scratch.
+- ``attention-residual`` (1.1.0): on top of a frozen, pretrained frame encoder (the paper's order). The blocks score
+  every frame; h = normalise(Σ softmax(score)·frame embedding + correction(CLS)). The score and correction layers
+  start at zero and the metric head at the identity, so the untrained model *is* average pooling of the same
+  frame embeddings, and training can only move it away from pooling where that helps the loss: down-weighting
+  blurred, occluded or misaligned frames, which an average cannot do.
 """
 
 from __future__ import annotations
@@ -24,8 +33,9 @@ class FaceTrackConfig:
     depth: int = 2
     heads: int = 4
     embed_dim: int = 64
+    aggregator: str = "cls-mean"
 
-    def to_dict(self) -> dict[str, int]:
+    def to_dict(self) -> dict[str, int | str]:
         return asdict(self)
 
 
@@ -78,8 +88,23 @@ class FaceTrackNet(nn.Module):
         self.pos = nn.Parameter(torch.randn(1, cfg.seq_len + 1, w) * 0.02)
         self.blocks = nn.ModuleList([Block(w, cfg.heads) for _ in range(cfg.depth)])
         self.ln = nn.LayerNorm(w)
-        self.metric = nn.Linear(w, cfg.embed_dim, bias=False)
+        if cfg.aggregator == "attention-residual":
+            self.score = nn.Linear(w, 1)
+            self.correction = nn.Linear(w, cfg.embed_dim)
+            for layer in (self.score, self.correction):
+                nn.init.zeros_(layer.weight)
+                nn.init.zeros_(layer.bias)
+            self.metric = nn.Linear(cfg.embed_dim, cfg.embed_dim, bias=False)
+            nn.init.eye_(self.metric.weight)
+        elif cfg.aggregator == "cls-mean":
+            self.metric = nn.Linear(w, cfg.embed_dim, bias=False)
+        else:
+            raise ValueError(f"unknown aggregator {cfg.aggregator!r} (cls-mean or attention-residual)")
         """L of the learnt metric M = LᵀL (PSD by construction) on the track representation h."""
+
+    def frozen_frame_parameters(self) -> list[nn.Parameter]:
+        """The frame encoder and its head: pretrained first, then frozen under the attention-residual head."""
+        return [*self.frames.parameters(), *self.frame_head.parameters()]
 
     def frame_features(self, crops: torch.Tensor) -> torch.Tensor:
         b, t, s, _ = crops.shape
@@ -100,9 +125,29 @@ class FaceTrackNet(nn.Module):
         bias = ((1.0 - keep) * -1e4)[:, None, None, :]
         for block in self.blocks:
             x = block(x, bias)
+        if self.cfg.aggregator == "attention-residual":
+            return self._attention_residual(x, feats, mask)
         # the CLS token plus the masked mean of the frame tokens: attention refines an average, it need not rebuild it
         mean = (x[:, 1:] * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1)
         return F.normalize(self.ln(x[:, 0] + mean), dim=-1)
+
+    def _attention_residual(self, x: torch.Tensor, feats: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        y = self.ln(x)
+        score = self.score(y[:, 1:]).squeeze(-1).masked_fill(mask <= 0, -1e4)
+        weights = score.softmax(dim=1)
+        frames = F.normalize(self.frame_head(feats), dim=-1)
+        pooled = (weights[..., None] * frames).sum(1)
+        return F.normalize(pooled + self.correction(y[:, 0]), dim=-1)
+
+    def frame_weights(self, crops: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The attention-residual head's weight on each frame [B, T] (uniform over real frames before training)."""
+        feats = self.frame_features(crops)
+        b = feats.shape[0]
+        x = torch.cat([self.cls.expand(b, -1, -1), feats], dim=1) + self.pos
+        bias = ((1.0 - torch.cat([torch.ones_like(mask[:, :1]), mask], dim=1)) * -1e4)[:, None, None, :]
+        for block in self.blocks:
+            x = block(x, bias)
+        return self.score(self.ln(x)[:, 1:]).squeeze(-1).masked_fill(mask <= 0, -1e4).softmax(dim=1)
 
     def forward(self, crops: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return F.normalize(self.metric(self.representation(crops, mask)), dim=-1)

@@ -127,20 +127,79 @@ def render(idt: Identity, scene: Scene, yaw: float, pitch: float, scale: float, 
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def render_track(idt: Identity, scene: Scene, length: int, rng: np.random.Generator) -> np.ndarray:
-    """A track: pose, position and expression drift smoothly over ``length`` frames; blur and blinks come and go."""
+BAD_KINDS = ("motion_blur", "occlusion", "profile", "misaligned")
+
+
+def bad_frame_plan(length: int, rate: float, rng: np.random.Generator) -> list[str | None]:
+    """Which frames of a track are bad, and how: bursts of 1–4 frames (a head turn, a hand, a camera jerk last a
+    moment) until about ``rate`` of the track is covered. Real tracks from a wearable camera have them; a track
+    of only clean frontal frames is what a detector's best case looks like, not what a day looks like."""
+    plan: list[str | None] = [None] * length
+    target = int(round(rate * length))
+    while sum(k is not None for k in plan) < target:
+        start, run = int(rng.integers(0, length)), int(rng.integers(1, 5))
+        kind = BAD_KINDS[int(rng.integers(len(BAD_KINDS)))]
+        for i in range(start, min(length, start + run)):
+            plan[i] = kind
+    return plan
+
+
+def motion_blur(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A camera jerk: a line kernel 7–15 px long at a random angle."""
+    k = int(rng.integers(7, 16))
+    kernel = np.zeros((k, k), np.float32)
+    kernel[k // 2, :] = 1.0
+    rot = cv2.getRotationMatrix2D(((k - 1) / 2, (k - 1) / 2), rng.uniform(0, 180), 1.0)
+    kernel = cv2.warpAffine(kernel, rot, (k, k))
+    return cv2.filter2D(img, -1, kernel / max(float(kernel.sum()), 1e-6), borderType=cv2.BORDER_REFLECT)
+
+
+def occlude(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A hand, a cup or another head in front of the face: a textured blob over 25–50% of the crop."""
+    out = img.copy()
+    tex = cv2.resize(rng.normal(0, 20, (4, 4)).astype(np.float32), (SIDE, SIDE), interpolation=cv2.INTER_CUBIC)
+    blob = np.zeros((SIDE, SIDE), np.uint8)
+    side = int(rng.integers(4))  # enters from one edge
+    c = [(int(rng.uniform(0.2, 0.8) * SIDE), SIDE), (int(rng.uniform(0.2, 0.8) * SIDE), 0),
+         (0, int(rng.uniform(0.2, 0.8) * SIDE)), (SIDE, int(rng.uniform(0.2, 0.8) * SIDE))][side]
+    ax = (int(rng.uniform(0.3, 0.55) * SIDE), int(rng.uniform(0.3, 0.55) * SIDE))
+    cv2.ellipse(blob, c, ax, rng.uniform(0, 180), 0, 360, 255, -1, cv2.LINE_AA)
+    a = blob.astype(np.float32) / 255
+    return out * (1 - a) + (rng.uniform(40, 220) + tex) * a
+
+
+def render_track(idt: Identity, scene: Scene, length: int, rng: np.random.Generator,
+                 bad_rate: float = 0.0) -> np.ndarray:
+    """A track: pose, position and expression drift smoothly over ``length`` frames; blur and blinks come and go;
+    about ``bad_rate`` of the frames are bad (``bad_frame_plan``): motion-blurred, occluded, near-profile, or a
+    misaligned detector box (shifted and scaled)."""
     yaw0, yaw1 = rng.uniform(-0.8, 0.8, 2)
     p0, p1 = rng.uniform(-1, 1, 2)
     s0 = rng.uniform(0.85, 1.1)
     d = rng.uniform(-0.04, 0.04, 4)
     out = np.empty((length, SIDE, SIDE), np.uint8)
     talk = rng.uniform(0.2, 0.8)
+    plan = bad_frame_plan(length, bad_rate, rng) if bad_rate > 0 else [None] * length
     for i in range(length):
         a = i / max(1, length - 1)
-        out[i] = render(
-            idt, scene, yaw=yaw0 + (yaw1 - yaw0) * a, pitch=p0 + (p1 - p0) * a,
-            scale=s0 * (1 + 0.05 * np.sin(3 * a)), dx=d[0] + (d[1] - d[0]) * a, dy=d[2] + (d[3] - d[2]) * a,
+        kind = plan[i]
+        yaw = yaw0 + (yaw1 - yaw0) * a
+        scale = s0 * (1 + 0.05 * np.sin(3 * a))
+        dx, dy = d[0] + (d[1] - d[0]) * a, d[2] + (d[3] - d[2]) * a
+        if kind == "profile":
+            yaw = float(np.sign(yaw) or 1) * rng.uniform(1.2, 1.7)
+        elif kind == "misaligned":
+            scale *= rng.choice([rng.uniform(0.65, 0.8), rng.uniform(1.25, 1.45)])
+            dx, dy = dx + rng.choice([-1, 1]) * rng.uniform(0.15, 0.25), dy + rng.uniform(-0.2, 0.2)
+        frame = render(
+            idt, scene, yaw=yaw, pitch=p0 + (p1 - p0) * a,
+            scale=scale, dx=dx, dy=dy,
             roll=rng.normal(0, 4), mouth_open=max(0.0, np.sin(i * talk)) * 0.8, blink=bool(rng.random() < 0.06),
             blur=max(0.0, rng.normal(0.5, 0.5)), rng=rng,
         )
+        if kind == "motion_blur":
+            frame = motion_blur(frame.astype(np.float32), rng)
+        elif kind == "occlusion":
+            frame = occlude(frame.astype(np.float32), rng)
+        out[i] = np.clip(frame, 0, 255).astype(np.uint8)
     return out
