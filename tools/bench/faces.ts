@@ -1,5 +1,6 @@
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import cv, { type Mat } from '../../device/opencv.ts';
+import { REPO_ROOT } from '../../device/paths.ts';
 import { modelsConfigSchema } from '../../models/config.ts';
 import { ModelRegistry } from '../../models/registry.ts';
 import { readTrustedKey } from '../../models/signing.ts';
@@ -11,7 +12,7 @@ import { faceModelFacts } from '../../pipelines/faces/index.ts';
 import { FacesStage } from '../../pipelines/faces/stage.ts';
 import type { Metric } from './report.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
+const ROOT = REPO_ROOT;
 const MEGAMIND = '/usr/share/doc/opencv-doc/examples/data/Megamind.avi';
 const SAMPLE_SCENE = join(ROOT, 'sample/session/scene.mp4');
 
