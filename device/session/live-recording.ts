@@ -3,6 +3,9 @@ import type { SessionRecorder, SessionRecorderOptions } from './recorder.ts';
 
 type Starter = (options: SessionRecorderOptions) => Promise<SessionRecorder>;
 
+/** About a minute of a chatty microcontroller (IMU at 100 Hz plus the rest). */
+const MAX_EARLY_SERIAL_LINES = 10_000;
+
 /**
  * Records the live streams as a replayable session. A live camera's real size is known only from its first
  * frame, so the recorder starts once every stream has delivered one; frames before that are counted as skipped.
@@ -12,7 +15,14 @@ export class LiveRecording {
   private recorder: SessionRecorder | undefined;
   private starting: Promise<void> | undefined;
   private readonly firstFrames = new Map<StreamName, { width: number; height: number; channels: number }>();
+  /**
+   * Serial lines that arrive before every camera has delivered its first frame: kept and written once the
+   * recorder exists, so the recording has every line the live daemon saw (a replay delivers them before the first
+   * frame). Bounded: a peripheral that floods while a camera never comes up cannot grow memory without limit.
+   */
+  private earlySerial: { tNs: bigint; raw: string }[] = [];
   skipped = 0;
+  earlySerialDropped = 0;
   error: string | undefined;
 
   constructor(
@@ -46,6 +56,8 @@ export class LiveRecording {
       this.starting = this.start({ ...this.base, streams, ownsFrames: true }).then(
         (r) => {
           this.recorder = r;
+          for (const line of this.earlySerial) r.writeSerialLine(line.tNs, line.raw);
+          this.earlySerial = [];
         },
         (e: unknown) => {
           this.error = `recording to ${this.base.dir} failed: ${e instanceof Error ? e.message : String(e)}`;
@@ -55,7 +67,10 @@ export class LiveRecording {
   }
 
   onSerialLine(tNs: bigint, raw: string): void {
-    this.recorder?.writeSerialLine(tNs, raw);
+    if (this.recorder) this.recorder.writeSerialLine(tNs, raw);
+    else if (this.error === undefined && this.earlySerial.length < MAX_EARLY_SERIAL_LINES)
+      this.earlySerial.push({ tNs, raw });
+    else this.earlySerialDropped++;
   }
 
   async stop(): Promise<void> {
