@@ -23,6 +23,7 @@ import { SCALES, type SegmentedSequence, segmentSequence } from '../keyframe/seg
 import { POLICY_SEGMENTATION_VERSION, ZooSegmenter } from '../keyframe/segmenter.ts';
 import { generateSequences } from '../keyframe/sequences.ts';
 import { farnebackPairs } from './flow-reference.ts';
+import { schedulerCostMetrics } from './scheduler-cost.ts';
 import type { Metric } from './report.ts';
 
 const ROOT = REPO_ROOT;
@@ -226,5 +227,5 @@ async function curveMetrics(): Promise<Metric[]> {
 }
 
 export async function benchSchedulers(): Promise<Metric[]> {
-  return [...flowMetrics(), ...(await curveMetrics())];
+  return [...flowMetrics(), ...(await curveMetrics()), ...(await schedulerCostMetrics())];
 }
