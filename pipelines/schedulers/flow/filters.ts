@@ -37,30 +37,49 @@ export class BoxFilter {
   apply(src: Float32Array, out: Float32Array): Float32Array {
     const { width: w, height: h, radius: r, tmp, columns, invX, invY } = this;
     // A running sum along each row: sample x + r + 1 enters after x is written (while x < w - r - 1) and sample
-    // x − r leaves (once x ≥ r). The loops below are split where those conditions change, so none tests them.
+    // x − r leaves (once x ≥ r). The loops are split where those conditions change, so none tests them, and two
+    // rows run side by side: each sum is a chain of dependent additions, two chains keep the CPU busy.
     const [xAdd, xMid] = spans(w, r);
-    for (let y = 0; y < h; y++) {
-      const row = y * w;
-      let sum = 0;
-      for (let x = 0; x <= Math.min(r, w - 1); x++) sum += src[row + x] as number;
-      const add = row + r + 1;
-      const drop = row - r;
+    const firstX = Math.min(r, w - 1);
+    for (let y = 0; y < h; y += 2) {
+      const a = y * w;
+      // The second row of the pair; an odd last row is paired with itself (computed twice, written twice).
+      const b = y + 1 < h ? a + w : a;
+      let sa = 0;
+      let sb = 0;
+      for (let x = 0; x <= firstX; x++) {
+        sa += src[a + x] as number;
+        sb += src[b + x] as number;
+      }
       let x = 0;
       for (; x < xAdd; x++) {
-        tmp[row + x] = sum * (invX[x] as number);
-        sum += src[add + x] as number;
+        const inv = invX[x] as number;
+        tmp[a + x] = sa * inv;
+        tmp[b + x] = sb * inv;
+        sa += src[a + x + r + 1] as number;
+        sb += src[b + x + r + 1] as number;
       }
       if (xMid > 0) {
         for (; x < xAdd + xMid; x++) {
-          tmp[row + x] = sum * (invX[x] as number);
-          sum = sum + (src[add + x] as number) - (src[drop + x] as number);
+          const inv = invX[x] as number;
+          tmp[a + x] = sa * inv;
+          tmp[b + x] = sb * inv;
+          sa = sa + (src[a + x + r + 1] as number) - (src[a + x - r] as number);
+          sb = sb + (src[b + x + r + 1] as number) - (src[b + x - r] as number);
         }
       } else {
-        for (; x < xAdd - xMid; x++) tmp[row + x] = sum * (invX[x] as number);
+        for (; x < xAdd - xMid; x++) {
+          const inv = invX[x] as number;
+          tmp[a + x] = sa * inv;
+          tmp[b + x] = sb * inv;
+        }
       }
       for (; x < w; x++) {
-        tmp[row + x] = sum * (invX[x] as number);
-        sum -= src[drop + x] as number;
+        const inv = invX[x] as number;
+        tmp[a + x] = sa * inv;
+        tmp[b + x] = sb * inv;
+        sa -= src[a + x - r] as number;
+        sb -= src[b + x - r] as number;
       }
     }
     // The same down the columns, row by row (sequential memory), one running sum a column, in the same order of
