@@ -13,8 +13,9 @@ function windowReciprocals(n: number, r: number): Float64Array {
 
 /**
  * Mean over the (2r+1)² window, the window clipped at the borders (so edges are not darkened), for planes of one
- * size. Holds its own scratch (the horizontal pass, the running column sums) and the window sizes' reciprocals,
- * so a call is two sequential passes with one multiply a pixel and no allocation.
+ * size. One pass: running column sums (float64) slide down the image, and each output row is a running sum along
+ * those column sums — so each pixel is read twice and written once, one multiply a pixel with the window sizes'
+ * reciprocals precomputed, and no allocation per call.
  */
 export class BoxFilter {
   private readonly tmp: Float32Array;
@@ -33,101 +34,59 @@ export class BoxFilter {
     this.invY = windowReciprocals(height, radius);
   }
 
-  /** `out` may be `src` (in place). */
+  /** `out` may be `src` (through a scratch plane then: a row is written before the rows below it are read). */
   apply(src: Float32Array, out: Float32Array): Float32Array {
-    const { width: w, height: h, radius: r, tmp, columns, invX, invY } = this;
-    // A running sum along each row: sample x + r + 1 enters after x is written (while x < w - r - 1) and sample
-    // x − r leaves (once x ≥ r). The loops are split where those conditions change, so none tests them, and two
-    // rows run side by side: each sum is a chain of dependent additions, two chains keep the CPU busy.
-    const [xAdd, xMid] = spans(w, r);
-    const firstX = Math.min(r, w - 1);
-    for (let y = 0; y < h; y += 2) {
-      const a = y * w;
-      // The second row of the pair; an odd last row is paired with itself (computed twice, written twice).
-      const b = y + 1 < h ? a + w : a;
-      let sa = 0;
-      let sb = 0;
-      for (let x = 0; x <= firstX; x++) {
-        sa += src[a + x] as number;
-        sb += src[b + x] as number;
-      }
-      let x = 0;
-      for (; x < xAdd; x++) {
-        const inv = invX[x] as number;
-        tmp[a + x] = sa * inv;
-        tmp[b + x] = sb * inv;
-        sa += src[a + x + r + 1] as number;
-        sb += src[b + x + r + 1] as number;
-      }
-      if (xMid > 0) {
-        for (; x < xAdd + xMid; x++) {
-          const inv = invX[x] as number;
-          tmp[a + x] = sa * inv;
-          tmp[b + x] = sb * inv;
-          sa = sa + (src[a + x + r + 1] as number) - (src[a + x - r] as number);
-          sb = sb + (src[b + x + r + 1] as number) - (src[b + x - r] as number);
-        }
-      } else {
-        for (; x < xAdd - xMid; x++) {
-          const inv = invX[x] as number;
-          tmp[a + x] = sa * inv;
-          tmp[b + x] = sb * inv;
-        }
-      }
-      for (; x < w; x++) {
-        const inv = invX[x] as number;
-        tmp[a + x] = sa * inv;
-        tmp[b + x] = sb * inv;
-        sa -= src[a + x - r] as number;
-        sb -= src[b + x - r] as number;
-      }
-    }
-    // The same down the columns, row by row (sequential memory), one running sum a column, in the same order of
-    // additions as a column-by-column pass.
+    if (src !== out) return this.pass(src, out);
+    this.pass(src, this.tmp);
+    out.set(this.tmp);
+    return out;
+  }
+
+  private pass(src: Float32Array, out: Float32Array): Float32Array {
+    const { width: w, height: h, radius: r, columns, invX, invY } = this;
     columns.fill(0);
     for (let y = 0; y <= Math.min(r, h - 1); y++) {
       const row = y * w;
-      for (let x = 0; x < w; x++) columns[x] = (columns[x] as number) + (tmp[row + x] as number);
+      for (let x = 0; x < w; x++) columns[x] = (columns[x] as number) + (src[row + x] as number);
     }
-    const [yAdd, yMid] = spans(h, r);
-    let y = 0;
-    for (; y < yAdd; y++) {
+    // Along a line, sample i + r + 1 enters after i is written (while i < n − r − 1) and sample i − r leaves (once
+    // i ≥ r); the loops are split where those conditions change, so none tests them.
+    const [xAdd, xMid] = spans(w, r);
+    for (let y = 0; y < h; y++) {
       const row = y * w;
-      const add = row + (r + 1) * w;
       const inv = invY[y] as number;
-      for (let x = 0; x < w; x++) {
-        const c = columns[x] as number;
-        out[row + x] = c * inv;
-        columns[x] = c + (tmp[add + x] as number);
+      let sum = 0;
+      for (let x = 0; x <= Math.min(r, w - 1); x++) sum += columns[x] as number;
+      let x = 0;
+      for (; x < xAdd; x++) {
+        out[row + x] = sum * inv * (invX[x] as number);
+        sum += columns[x + r + 1] as number;
       }
-    }
-    if (yMid > 0) {
-      for (; y < yAdd + yMid; y++) {
-        const row = y * w;
-        const add = row + (r + 1) * w;
-        const drop = row - r * w;
-        const inv = invY[y] as number;
-        for (let x = 0; x < w; x++) {
-          const c = columns[x] as number;
-          out[row + x] = c * inv;
-          columns[x] = c + (tmp[add + x] as number) - (tmp[drop + x] as number);
+      if (xMid > 0) {
+        for (; x < xAdd + xMid; x++) {
+          out[row + x] = sum * inv * (invX[x] as number);
+          sum = sum + (columns[x + r + 1] as number) - (columns[x - r] as number);
         }
+      } else {
+        for (; x < xAdd - xMid; x++) out[row + x] = sum * inv * (invX[x] as number);
       }
-    } else {
-      for (; y < yAdd - yMid; y++) {
-        const row = y * w;
-        const inv = invY[y] as number;
-        for (let x = 0; x < w; x++) out[row + x] = (columns[x] as number) * inv;
+      for (; x < w; x++) {
+        out[row + x] = sum * inv * (invX[x] as number);
+        sum -= columns[x - r] as number;
       }
-    }
-    for (; y < h; y++) {
-      const row = y * w;
+      // Slide the column sums one row down.
+      const adds = y + r + 1 < h;
+      const drops = y >= r;
+      const add = row + (r + 1) * w;
       const drop = row - r * w;
-      const inv = invY[y] as number;
-      for (let x = 0; x < w; x++) {
-        const c = columns[x] as number;
-        out[row + x] = c * inv;
-        columns[x] = c - (tmp[drop + x] as number);
+      if (adds && drops) {
+        for (let i = 0; i < w; i++) {
+          columns[i] = (columns[i] as number) + (src[add + i] as number) - (src[drop + i] as number);
+        }
+      } else if (adds) {
+        for (let i = 0; i < w; i++) columns[i] = (columns[i] as number) + (src[add + i] as number);
+      } else if (drops) {
+        for (let i = 0; i < w; i++) columns[i] = (columns[i] as number) - (src[drop + i] as number);
       }
     }
     return out;
