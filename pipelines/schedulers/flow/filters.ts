@@ -65,7 +65,8 @@ export class BoxFilter {
       if (xMid > 0) {
         for (; x < xAdd + xMid; x++) {
           out[row + x] = sum * inv * (invX[x] as number);
-          sum = sum + (columns[x + r + 1] as number) - (columns[x - r] as number);
+          // One dependent addition a pixel (the difference does not wait for the sum): half the latency.
+          sum += (columns[x + r + 1] as number) - (columns[x - r] as number);
         }
       } else {
         for (; x < xAdd - xMid; x++) out[row + x] = sum * inv * (invX[x] as number);
