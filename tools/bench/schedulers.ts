@@ -23,8 +23,8 @@ import { SCALES, type SegmentedSequence, segmentSequence } from '../keyframe/seg
 import { POLICY_SEGMENTATION_VERSION, ZooSegmenter } from '../keyframe/segmenter.ts';
 import { generateSequences } from '../keyframe/sequences.ts';
 import { farnebackPairs } from './flow-reference.ts';
-import { schedulerCostMetrics } from './scheduler-cost.ts';
 import type { Metric } from './report.ts';
+import { schedulerCostMetrics } from './scheduler-cost.ts';
 
 const ROOT = REPO_ROOT;
 const ZOO = join(ROOT, 'models/zoo');
