@@ -25,14 +25,26 @@ export interface Deviation {
 export const POOR_BLOCK_LEVEL = 12;
 const BLOCK = 8;
 
+/** Scratch for one frame size, reused across frames (the features run on every scene frame). */
+let scratch: { n: number; warped: Float32Array; blockSum: Float64Array; blockCount: Uint32Array } | null = null;
+
 export function frameDeviation(current: GreyImage, key: GreyImage, flow: Flow): Deviation {
   const { width: w, height: h } = current;
   const n = w * h;
-  const warped = warpBilinear(key.data, w, h, flow.dx, flow.dy, new Float32Array(n));
   const bw = Math.ceil(w / BLOCK);
   const bh = Math.ceil(h / BLOCK);
-  const blockSum = new Float64Array(bw * bh);
-  const blockCount = new Uint32Array(bw * bh);
+  if (scratch === null || scratch.n !== n || scratch.blockSum.length !== bw * bh) {
+    scratch = {
+      n,
+      warped: new Float32Array(n),
+      blockSum: new Float64Array(bw * bh),
+      blockCount: new Uint32Array(bw * bh),
+    };
+  }
+  const warped = warpBilinear(key.data, w, h, flow.dx, flow.dy, scratch.warped);
+  const { blockSum, blockCount } = scratch;
+  blockSum.fill(0);
+  blockCount.fill(0);
   let diff = 0;
   let residual = 0;
   let outside = 0;
@@ -42,13 +54,14 @@ export function frameDeviation(current: GreyImage, key: GreyImage, flow: Flow): 
   let syy = 0;
   let len = 0;
   for (let y = 0; y < h; y++) {
+    const blockRow = ((y / BLOCK) | 0) * bw;
     for (let x = 0; x < w; x++) {
       const i = y * w + x;
       const c = current.data[i] as number;
       const r = Math.abs(c - (warped[i] as number));
       diff += Math.abs(c - (key.data[i] as number));
       residual += r;
-      const b = ((y / BLOCK) | 0) * bw + ((x / BLOCK) | 0);
+      const b = blockRow + ((x / BLOCK) | 0);
       blockSum[b] = (blockSum[b] as number) + r;
       blockCount[b] = (blockCount[b] as number) + 1;
       const dx = flow.dx[i] as number;

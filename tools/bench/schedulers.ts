@@ -24,6 +24,7 @@ import { POLICY_SEGMENTATION_VERSION, ZooSegmenter } from '../keyframe/segmenter
 import { generateSequences } from '../keyframe/sequences.ts';
 import { farnebackPairs } from './flow-reference.ts';
 import type { Metric } from './report.ts';
+import { schedulerCostMetrics } from './scheduler-cost.ts';
 
 const ROOT = REPO_ROOT;
 const ZOO = join(ROOT, 'models/zoo');
@@ -226,5 +227,5 @@ async function curveMetrics(): Promise<Metric[]> {
 }
 
 export async function benchSchedulers(): Promise<Metric[]> {
-  return [...flowMetrics(), ...(await curveMetrics())];
+  return [...flowMetrics(), ...(await curveMetrics()), ...(await schedulerCostMetrics())];
 }

@@ -17,32 +17,27 @@ export function greyImage(width: number, height: number, pixels: ArrayLike<numbe
   if (pixels.length !== width * height) {
     throw new Error(`grey image ${width}x${height} needs ${width * height} pixels, got ${pixels.length}`);
   }
-  return { width, height, data: Float32Array.from(pixels) };
+  // The typed-array constructor converts a Uint8Array/Buffer natively; Float32Array.from walks an iterator (slower).
+  return { width, height, data: new Float32Array(pixels) };
 }
 
-/** Half size by 2x2 averaging (odd edges drop their last row/column); one pyramid step. */
-export function halve(img: GreyImage): GreyImage {
-  const w = img.width >> 1;
-  const h = img.height >> 1;
-  const out = new Float32Array(w * h);
-  const src = img.data;
-  const sw = img.width;
+/**
+ * Half size by 2x2 averaging (odd edges drop their last row/column); one pyramid step. `src` is sw×sh, `out` has
+ * room for (sw >> 1)×(sh >> 1).
+ */
+export function halve(src: Float32Array, sw: number, sh: number, out: Float32Array): Float32Array {
+  const w = sw >> 1;
+  const h = sh >> 1;
   for (let y = 0; y < h; y++) {
     const r0 = 2 * y * sw;
     const r1 = r0 + sw;
+    const o = y * w;
     for (let x = 0; x < w; x++) {
       const c = 2 * x;
-      out[y * w + x] =
+      out[o + x] =
         0.25 *
         ((src[r0 + c] as number) + (src[r0 + c + 1] as number) + (src[r1 + c] as number) + (src[r1 + c + 1] as number));
     }
   }
-  return { width: w, height: h, data: out };
-}
-
-/** `levels` images, finest first. */
-export function pyramid(img: GreyImage, levels: number): GreyImage[] {
-  const out = [img];
-  for (let i = 1; i < levels; i++) out.push(halve(out[i - 1] as GreyImage));
   return out;
 }

@@ -1,5 +1,6 @@
-import { boxMean, gradients, warpBilinear } from './filters.ts';
-import { type Flow, type GreyImage, pyramid } from './image.ts';
+import { gradients, warpBilinear } from './filters.ts';
+import { type Flow, type GreyImage, halve } from './image.ts';
+import { flowWorkspace, type LevelBuffers } from './workspace.ts';
 
 export interface FlowOptions {
   /** Pyramid levels; the coarsest is width / 2^(levels-1). 4 at 160 px follows ~±25 px of motion. */
@@ -20,29 +21,40 @@ export const DEFAULT_FLOW: FlowOptions = { levels: 4, iterations: 3, radius: 4, 
  * Dense pyramidal Lucas–Kanade: `from(p) ≈ to(p + flow(p))`, coarse to fine. Per level and iteration: warp `to`
  * by the current flow, and solve, at every pixel, the 2x2 normal equations of the brightness-constancy residual
  * summed over a box window (box sums are O(1) per pixel). The structure tensor uses `from`'s gradients (inverse
- * additive form), so it is built once per level. Both images must have the same size.
+ * additive form), so it is built — and inverted — once per level. Both images must have the same size.
+ *
+ * Runs on every scene frame: all scratch planes come from a workspace kept per frame size, and the returned flow
+ * is the only allocation (the caller may keep it).
  */
 export function denseFlow(from: GreyImage, to: GreyImage, options: FlowOptions = DEFAULT_FLOW): Flow {
   if (from.width !== to.width || from.height !== to.height) {
     throw new Error(`flow needs equal sizes, got ${from.width}x${from.height} and ${to.width}x${to.height}`);
   }
   const levels = Math.max(1, Math.min(options.levels, maxLevels(from)));
-  const pf = pyramid(from, levels);
-  const pt = pyramid(to, levels);
-  let dx: Float32Array = new Float32Array(0);
-  let dy: Float32Array = new Float32Array(0);
-  for (let l = levels - 1; l >= 0; l--) {
-    const a = pf[l] as GreyImage;
-    const b = pt[l] as GreyImage;
-    if (l === levels - 1) {
-      dx = new Float32Array(a.width * a.height);
-      dy = new Float32Array(a.width * a.height);
-    } else {
-      [dx, dy] = upsample(dx, dy, (pf[l + 1] as GreyImage).width, (pf[l + 1] as GreyImage).height, a.width, a.height);
-    }
-    refine(a, b, dx, dy, options);
+  const ws = flowWorkspace(from.width, from.height, levels, options.radius, options.smoothRadius);
+  const pyramidFrom = [from.data];
+  const pyramidTo = [to.data];
+  for (let l = 1; l < levels; l++) {
+    const up = ws.levels[l - 1] as LevelBuffers;
+    const level = ws.levels[l] as LevelBuffers;
+    pyramidFrom.push(halve(pyramidFrom[l - 1] as Float32Array, up.width, up.height, level.from));
+    pyramidTo.push(halve(pyramidTo[l - 1] as Float32Array, up.width, up.height, level.to));
   }
-  return { width: from.width, height: from.height, dx, dy };
+  const n = from.width * from.height;
+  const flow: Flow = { width: from.width, height: from.height, dx: new Float32Array(n), dy: new Float32Array(n) };
+  for (let l = levels - 1; l >= 0; l--) {
+    const level = ws.levels[l] as LevelBuffers;
+    const dx = l === 0 ? flow.dx : level.dx;
+    const dy = l === 0 ? flow.dy : level.dy;
+    if (l === levels - 1) {
+      dx.fill(0);
+      dy.fill(0);
+    } else {
+      upsample(ws.levels[l + 1] as LevelBuffers, level, dx, dy);
+    }
+    refine(level, pyramidFrom[l] as Float32Array, pyramidTo[l] as Float32Array, dx, dy, options);
+  }
+  return flow;
 }
 
 function maxLevels(img: GreyImage): number {
@@ -57,67 +69,83 @@ function maxLevels(img: GreyImage): number {
   return n;
 }
 
-function refine(a: GreyImage, b: GreyImage, dx: Float32Array, dy: Float32Array, o: FlowOptions): void {
-  const { width: w, height: h } = a;
+function refine(
+  level: LevelBuffers,
+  a: Float32Array,
+  b: Float32Array,
+  dx: Float32Array,
+  dy: Float32Array,
+  o: FlowOptions,
+): void {
+  const { width: w, height: h, gx, gy, ia, ib, ic, warped, bx, by } = level;
   const n = w * h;
-  const { gx, gy } = gradients(a.data, w, h);
-  const sxx = boxMean(mul(gx, gx), w, h, o.radius, new Float32Array(n));
-  const sxy = boxMean(mul(gx, gy), w, h, o.radius, new Float32Array(n));
-  const syy = boxMean(mul(gy, gy), w, h, o.radius, new Float32Array(n));
-  const warped = new Float32Array(n);
-  const bx = new Float32Array(n);
-  const by = new Float32Array(n);
+  gradients(a, w, h, gx, gy);
+  structureInverse(level, o.damping);
   for (let it = 0; it < o.iterations; it++) {
-    warpBilinear(b.data, w, h, dx, dy, warped);
+    warpBilinear(b, w, h, dx, dy, warped);
     for (let i = 0; i < n; i++) {
-      const e = (warped[i] as number) - (a.data[i] as number);
+      const e = (warped[i] as number) - (a[i] as number);
       bx[i] = (gx[i] as number) * e;
       by[i] = (gy[i] as number) * e;
     }
-    boxMean(bx, w, h, o.radius, bx);
-    boxMean(by, w, h, o.radius, by);
+    level.window.apply(bx, bx);
+    level.window.apply(by, by);
     for (let i = 0; i < n; i++) {
-      const xx = (sxx[i] as number) + o.damping;
-      const yy = (syy[i] as number) + o.damping;
-      const xy = sxy[i] as number;
-      const det = xx * yy - xy * xy;
-      // δ = -S⁻¹ b; det > 0 always thanks to the damping.
-      dx[i] = (dx[i] as number) - (yy * (bx[i] as number) - xy * (by[i] as number)) / det;
-      dy[i] = (dy[i] as number) - (xx * (by[i] as number) - xy * (bx[i] as number)) / det;
+      // δ = -S⁻¹ b
+      const ex = bx[i] as number;
+      const ey = by[i] as number;
+      const off = ib[i] as number;
+      dx[i] = (dx[i] as number) - ((ia[i] as number) * ex - off * ey);
+      dy[i] = (dy[i] as number) - ((ic[i] as number) * ey - off * ex);
     }
   }
-  if (o.smoothRadius > 0) {
-    boxMean(dx, w, h, o.smoothRadius, dx);
-    boxMean(dy, w, h, o.smoothRadius, dy);
+  if (level.smooth) {
+    level.smooth.apply(dx, dx);
+    level.smooth.apply(dy, dy);
   }
 }
 
-function mul(a: Float32Array, b: Float32Array): Float32Array {
-  const out = new Float32Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = (a[i] as number) * (b[i] as number);
-  return out;
+/**
+ * The box-mean structure tensor S = (sxx + λ, sxy; sxy, syy + λ) of the level's gradients, stored inverted (up to
+ * the sign of the off-diagonal) in ia, ib, ic: S⁻¹ = (ia, −ib; −ib, ic). det > 0 always thanks to the damping λ.
+ */
+function structureInverse(level: LevelBuffers, damping: number): void {
+  const { width: w, height: h, gx, gy, ia, ib, ic } = level;
+  const n = w * h;
+  for (let i = 0; i < n; i++) {
+    const x = gx[i] as number;
+    const y = gy[i] as number;
+    ia[i] = x * x;
+    ib[i] = x * y;
+    ic[i] = y * y;
+  }
+  level.window.apply(ia, ia);
+  level.window.apply(ib, ib);
+  level.window.apply(ic, ic);
+  for (let i = 0; i < n; i++) {
+    const xx = (ia[i] as number) + damping;
+    const yy = (ic[i] as number) + damping;
+    const xy = ib[i] as number;
+    const inv = 1 / (xx * yy - xy * xy);
+    ia[i] = yy * inv;
+    ib[i] = xy * inv;
+    ic[i] = xx * inv;
+  }
 }
 
-/** Flow of a coarser level at a finer size: nearest sample, vectors scaled by the size ratio. */
-function upsample(
-  dx: Float32Array,
-  dy: Float32Array,
-  w: number,
-  h: number,
-  W: number,
-  H: number,
-): [Float32Array, Float32Array] {
-  const ox = new Float32Array(W * H);
-  const oy = new Float32Array(W * H);
+/** Flow of the coarser level at the finer level's size: nearest sample, vectors scaled by the size ratio. */
+function upsample(coarse: LevelBuffers, fine: LevelBuffers, ox: Float32Array, oy: Float32Array): void {
+  const { width: W, height: H, coarseX, coarseY } = fine;
+  const w = coarse.width;
   const sx = W / w;
-  const sy = H / h;
+  const sy = H / coarse.height;
   for (let y = 0; y < H; y++) {
-    const yc = Math.min(h - 1, Math.floor(y / sy));
+    const src = (coarseY[y] as number) * w;
+    const row = y * W;
     for (let x = 0; x < W; x++) {
-      const xc = Math.min(w - 1, Math.floor(x / sx));
-      ox[y * W + x] = (dx[yc * w + xc] as number) * sx;
-      oy[y * W + x] = (dy[yc * w + xc] as number) * sy;
+      const c = src + (coarseX[x] as number);
+      ox[row + x] = (coarse.dx[c] as number) * sx;
+      oy[row + x] = (coarse.dy[c] as number) * sy;
     }
   }
-  return [ox, oy];
 }

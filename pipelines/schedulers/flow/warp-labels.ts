@@ -18,11 +18,13 @@ export function warpLabels(labels: LabelMap, flow: Flow): LabelMap {
   const sx = W / flow.width;
   const sy = H / flow.height;
   const out = new Uint8Array(W * H);
+  // The flow column of each label column, computed once rather than per pixel.
+  const flowX = new Int32Array(W);
+  for (let x = 0; x < W; x++) flowX[x] = Math.min(flow.width - 1, Math.floor(x / sx));
   for (let y = 0; y < H; y++) {
-    const fy = Math.min(flow.height - 1, Math.floor(y / sy));
+    const flowRow = Math.min(flow.height - 1, Math.floor(y / sy)) * flow.width;
     for (let x = 0; x < W; x++) {
-      const fx = Math.min(flow.width - 1, Math.floor(x / sx));
-      const f = fy * flow.width + fx;
+      const f = flowRow + (flowX[x] as number);
       let px = Math.round(x + (flow.dx[f] as number) * sx);
       let py = Math.round(y + (flow.dy[f] as number) * sy);
       px = px < 0 ? 0 : px >= W ? W - 1 : px;
