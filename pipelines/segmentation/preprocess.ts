@@ -14,16 +14,20 @@ export function toInputTensor(frame: Mat, width: number, height: number): Float3
   if (frame.channels !== 3) throw new Error(`segmentation needs a 3-channel BGR frame, got ${frame.channels} channels`);
   const small = frame.cols === width && frame.rows === height ? null : frame.resize(height, width, 0, 0, cv.INTER_AREA);
   try {
-    const pixels = (small ?? frame).getData();
-    const plane = width * height;
-    const out = new Float32Array(3 * plane);
-    for (let p = 0, i = 0; p < plane; p++, i += 3) {
-      out[p] = (pixels[i] as number) / 255;
-      out[plane + p] = (pixels[i + 1] as number) / 255;
-      out[2 * plane + p] = (pixels[i + 2] as number) / 255;
-    }
-    return out;
+    return bgrToPlanes((small ?? frame).getData(), width, height);
   } finally {
     small?.release();
   }
+}
+
+/** Interleaved BGR bytes of a width×height image → the network's input: NCHW float planes, pixels/255, BGR kept. */
+export function bgrToPlanes(bgr: Uint8Array, width: number, height: number): Float32Array {
+  const plane = width * height;
+  const out = new Float32Array(3 * plane);
+  for (let p = 0, i = 0; p < plane; p++, i += 3) {
+    out[p] = (bgr[i] as number) / 255;
+    out[plane + p] = (bgr[i + 1] as number) / 255;
+    out[2 * plane + p] = (bgr[i + 2] as number) / 255;
+  }
+  return out;
 }

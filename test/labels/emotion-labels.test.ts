@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../device/config.ts';
@@ -115,15 +115,7 @@ describe('emotion records in the label queue and the personal head they train', 
 
   const command = (name: string, body: Record<string, unknown>): Promise<CommandReplyV1> => link.command(name, body);
 
-  const phoneEvents = (kind: string) => {
-    const file = link.eventsFile;
-    if (!existsSync(file)) return [];
-    return readFileSync(file, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as { kind: string; recordId: string; data: Record<string, unknown> })
-      .filter((e) => e.kind === kind);
-  };
+  const phoneEvents = (kind: string) => link.events(kind);
   const emotionRequests = () =>
     db
       .prepare("SELECT * FROM labels WHERE target_kind = 'emotionship' AND answered_at IS NULL ORDER BY asked_at, id")

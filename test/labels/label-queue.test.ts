@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pythonExecutable, TRAIN_DIR } from '../../device/commands/train.ts';
@@ -58,15 +58,7 @@ describe('the device label queue over MQTT', () => {
 
   const answer = (body: Record<string, unknown>): Promise<CommandReplyV1> => link.command('label', body);
 
-  const phoneRequests = () => {
-    const file = link.eventsFile;
-    if (!existsSync(file)) return [];
-    return readFileSync(file, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as { kind: string; recordId: string; data: Record<string, unknown> })
-      .filter((e) => e.kind === 'label-request');
-  };
+  const phoneRequests = () => link.events('label-request');
 
   it('asks at the bounded rate and the requests reach the phone over MQTT', async () => {
     expect(service.tick(t0)).toHaveLength(3); // maxPerHour

@@ -6,6 +6,7 @@ import { readTrustedKey } from '../../models/signing.ts';
 import { verifyModelDir } from '../../models/verify.ts';
 import { compareVersions } from '../../models/versions.ts';
 import type { LabelMap } from '../../pipelines/schedulers/flow/warp-labels.ts';
+import { bgrToPlanes } from '../../pipelines/segmentation/preprocess.ts';
 
 const ROOT = REPO_ROOT;
 
@@ -52,12 +53,7 @@ export class ZooSegmenter {
   /** `bgr`: interleaved BGR bytes of a width×height image. */
   async segment(bgr: Uint8Array, width: number, height: number): Promise<Segmented> {
     const plane = width * height;
-    const data = new Float32Array(3 * plane);
-    for (let p = 0, i = 0; p < plane; p++, i += 3) {
-      data[p] = (bgr[i] as number) / 255;
-      data[plane + p] = (bgr[i + 1] as number) / 255;
-      data[2 * plane + p] = (bgr[i + 2] as number) / 255;
-    }
+    const data = bgrToPlanes(bgr, width, height);
     const t0 = performance.now();
     const out = await this.session.run({ [this.input]: new ort.Tensor('float32', data, [1, 3, height, width]) });
     const ms = performance.now() - t0;

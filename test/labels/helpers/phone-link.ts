@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import pino from 'pino';
@@ -16,13 +17,19 @@ import { waitFor } from '../../sync/helpers/fixtures.ts';
 export const DEVICE_TOPIC = 'glance/dev1';
 export const quiet = pino({ level: process.env.GLANCE_LOG_LEVEL ?? 'warn' }, pino.destination(2));
 
+export interface PhoneEvent {
+  readonly kind: string;
+  readonly recordId: string;
+  readonly data: Record<string, unknown>;
+}
+
 /** A device's label service on a real embedded broker, a phone receiver writing `<dir>/phone`, and a phone client. */
 export interface PhoneLink {
   readonly sync: SyncHandle;
   /** Publishes `cmd/<name>` from the phone and resolves to the device's reply. */
   command(name: string, body: Record<string, unknown>): Promise<CommandReplyV1>;
-  /** The phone's events file (`events.jsonl`, one event a line). */
-  readonly eventsFile: string;
+  /** The events of `kind` the phone has stored so far (its `events.jsonl`), in arrival order. */
+  events(kind: string): PhoneEvent[];
   /** Stops the phone, the receiver, the device's sync and the broker; a second call does nothing. */
   stop(): Promise<void>;
 }
@@ -70,7 +77,15 @@ export async function startPhoneLink(options: {
   let stopped = false;
   return {
     sync,
-    eventsFile: join(outDir, 'events.jsonl'),
+    events(kind) {
+      const file = join(outDir, 'events.jsonl');
+      if (!existsSync(file)) return [];
+      return readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as PhoneEvent)
+        .filter((e) => e.kind === kind);
+    },
     async command(name, body) {
       const count = replies.length;
       const payload = JSON.stringify({ v: 1, correlationId: `c-${count}`, ...body });

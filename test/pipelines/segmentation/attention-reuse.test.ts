@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Frame } from '../../../device/frames.ts';
 import { GazeTrack } from '../../../device/gaze-track.ts';
 import { createLogger } from '../../../device/logger.ts';
-import cv from '../../../device/opencv.ts';
 import { MomentBus } from '../../../device/stages.ts';
 import { defaultModelsConfig } from '../../../models/config.ts';
 import { ModelRegistry } from '../../../models/registry.ts';
@@ -16,7 +15,8 @@ import {
 import type { SceneDecision } from '../../../pipelines/segmentation/policy.ts';
 import { openDatabase } from '../../../storage/db.ts';
 import { SessionRepository } from '../../../storage/sessions.ts';
-import { SAMPLE, tmp } from '../../helpers/cli.ts';
+import { tmp } from '../../helpers/cli.ts';
+import { sampleSceneFrames } from './sample-scene.ts';
 
 const FRAMES = 16;
 
@@ -30,22 +30,7 @@ describe('attention under the pipeline-wide scene decision', () => {
     registry = new ModelRegistry({ config, trustedKeys: config.trustedKeys.map(readTrustedKey) });
     const [outcome] = await registry.start(['tva']);
     if (!outcome?.ok) throw new Error(`tva did not load: ${JSON.stringify(outcome)}`);
-    const cap = new cv.VideoCapture(join(SAMPLE, 'scene.mp4'));
-    try {
-      for (let i = 0; i < FRAMES; i++) {
-        const mat = cap.read();
-        frames.push({
-          stream: 'scene',
-          index: i,
-          tNs: BigInt(i) * 33_333_333n,
-          width: mat.cols,
-          height: mat.rows,
-          mat,
-        });
-      }
-    } finally {
-      cap.release();
-    }
+    frames.push(...sampleSceneFrames(FRAMES));
   });
 
   afterAll(async () => {

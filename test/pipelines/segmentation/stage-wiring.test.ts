@@ -1,7 +1,5 @@
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Frame } from '../../../device/frames.ts';
-import cv from '../../../device/opencv.ts';
 import { defaultModelsConfig } from '../../../models/config.ts';
 import { ModelRegistry } from '../../../models/registry.ts';
 import { readTrustedKey } from '../../../models/signing.ts';
@@ -13,7 +11,7 @@ import {
   type SegmentationDecision,
   type SegmentationPolicy,
 } from '../../../pipelines/segmentation/index.ts';
-import { SAMPLE } from '../../helpers/cli.ts';
+import { sampleSceneFrames } from './sample-scene.ts';
 
 /** A policy that plays back fixed decisions and records what the stage showed it. */
 class Scripted implements SegmentationPolicy {
@@ -48,22 +46,7 @@ describe('segmentation stage: reuse frames and the scene decision', () => {
   beforeAll(() => {
     const config = defaultModelsConfig();
     registry = new ModelRegistry({ config, trustedKeys: config.trustedKeys.map(readTrustedKey) });
-    const cap = new cv.VideoCapture(join(SAMPLE, 'scene.mp4'));
-    try {
-      for (let i = 0; i < 3; i++) {
-        const mat = cap.read();
-        frames.push({
-          stream: 'scene',
-          index: i,
-          tNs: BigInt(i) * 33_333_333n,
-          width: mat.cols,
-          height: mat.rows,
-          mat,
-        });
-      }
-    } finally {
-      cap.release();
-    }
+    frames.push(...sampleSceneFrames(3));
   });
 
   afterAll(async () => {
