@@ -20,6 +20,7 @@ import sys
 import tempfile
 import warnings
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -55,6 +56,17 @@ def publish(stage: Path, out: Path, manifest: dict[str, Any], parity: bool) -> N
         shutil.rmtree(out)
     stage.chmod(0o755)  # mkdtemp makes it private; a model directory is readable like any other
     stage.rename(out)
+
+
+def export_after_training(export: Callable[[], dict[str, Any]], model_dir: Path) -> int:
+    """`glance train`'s export step: 0 and the model's path and hash, or 1 and why the export failed."""
+    try:
+        manifest = export()
+    except ExportError as error:
+        print(f"glance train: export failed: {error}", file=sys.stderr)
+        return 1
+    print(f"exported: {model_dir} (sha256 {manifest['sha256'][:16]}…)")
+    return 0
 
 
 def symbolic_axes(spec: dict[str, Any]) -> dict[str, dict[int, str]]:

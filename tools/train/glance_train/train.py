@@ -64,9 +64,7 @@ def _worker(
     trainer = Trainer(exp.train, task, exp.seed, out if ctx.is_main else None, meta, quiet, exp.mat)
     result = trainer.fit(ctx, model, data["train"], data["val"])
     if ctx.is_main and not quiet:
-        why = "early stop" if result.stopped_early else "done"
-        steps = f"{result.steps} steps, {result.seconds:.1f} s"
-        print(f"{why}: best epoch {result.best_epoch}, {steps}", file=sys.stderr)
+        print(result.summary(), file=sys.stderr)
 
 
 def run(exp: Experiment, out: Path, cache_dir: Path, jobs: int, quiet: bool) -> dict[str, Any]:
@@ -167,14 +165,12 @@ def main(argv: list[str] | None = None) -> int:
     for key, value in {**test, **base}.items():
         print(f"  {key} = {value:.4g}")
     if not args.no_export:
-        from glance_train.export import ExportError, export_checkpoint
+        from glance_train.export import export_after_training, export_checkpoint
 
-        try:
-            manifest = export_checkpoint(out / "best.pt", out / "model", version=args.version or exp.version)
-        except ExportError as error:
-            print(f"glance train: export failed: {error}", file=sys.stderr)
-            return 1
-        print(f"exported: {out / 'model'} (sha256 {manifest['sha256'][:16]}…)")
+        version = args.version or exp.version
+        return export_after_training(
+            lambda: export_checkpoint(out / "best.pt", out / "model", version=version), out / "model"
+        )
     return 0
 
 

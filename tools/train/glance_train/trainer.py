@@ -72,6 +72,11 @@ class FitResult:
     mat: dict[str, Any] = field(default_factory=dict)
     """MAT's record (``TrainerMat.record``) when MAT is on: per-epoch λ_max per module and the active set."""
 
+    def summary(self) -> str:
+        """One line for the terminal: why training stopped, the best epoch, steps and time."""
+        why = "early stop" if self.stopped_early else "done"
+        return f"{why}: best epoch {self.best_epoch}, {self.steps} steps, {self.seconds:.1f} s"
+
 
 @dataclass(frozen=True)
 class Trainer:

@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ from torch.utils.data import Dataset
 
 from glance_train.data import augment, eye_dataset
 from glance_train.data.eye_dataset import EyeDatasetConfig, render_item
+from glance_train.data.parallel import parallel_map
 from glance_train.synth import eye_model, eye_render, eye_state
 
 _PIXEL_SOURCES = (eye_model, eye_render, eye_state, augment, eye_dataset)
@@ -65,12 +65,7 @@ def _render_range(args: tuple[EyeDatasetConfig, int, int]) -> tuple[np.ndarray, 
 def render_all(config: EyeDatasetConfig, jobs: int = 1) -> RenderedSet:
     chunk = 256
     ranges = [(config, s, min(s + chunk, config.size)) for s in range(0, config.size, chunk)]
-    if jobs > 1 and len(ranges) > 1:
-        # fork: workers inherit the imported renderer and its caches instead of re-importing torch.
-        with get_context("fork").Pool(jobs) as pool:
-            parts = pool.map(_render_range, ranges)
-    else:
-        parts = [_render_range(r) for r in ranges]
+    parts = parallel_map(_render_range, ranges, jobs)
     images = np.concatenate([p[0] for p in parts])
     targets = np.concatenate([p[1] for p in parts])
     return RenderedSet(images, targets, fingerprint(images, targets))

@@ -14,7 +14,7 @@ from glance_train.emotion.data import EmotionData
 def train_emotion(exp: Experiment, out: Path, args: argparse.Namespace) -> int:
     from glance_train.emotion.export import export_emotion
     from glance_train.emotion.run import run
-    from glance_train.export import ExportError
+    from glance_train.export import export_after_training
 
     try:
         EmotionData.from_dict(exp.data)
@@ -26,12 +26,10 @@ def train_emotion(exp: Experiment, out: Path, args: argparse.Namespace) -> int:
     for key, value in {**record["test"], **record["baselines"]}.items():
         print(f"  {key} = {value:.4g}")
     if not args.no_export:
-        try:
-            manifest = export_emotion(out / "best.pt", out / "model", version=args.version or exp.version)
-        except ExportError as error:
-            print(f"glance train: export failed: {error}", file=sys.stderr)
-            return 1
-        print(f"exported: {out / 'model'} (sha256 {manifest['sha256'][:16]}…)")
+        version = args.version or exp.version
+        return export_after_training(
+            lambda: export_emotion(out / "best.pt", out / "model", version=version), out / "model"
+        )
     return 0
 
 

@@ -63,9 +63,7 @@ def _worker(
     trainer = Trainer(exp.train, get_task("emotion"), exp.seed, out if ctx.is_main else None, meta, quiet)
     result = trainer.fit(ctx, model, data["train"], data["val"])
     if ctx.is_main and not quiet:
-        why = "early stop" if result.stopped_early else "done"
-        steps = f"{result.steps} steps, {result.seconds:.1f} s"
-        print(f"{why}: best epoch {result.best_epoch}, {steps}", file=sys.stderr)
+        print(result.summary(), file=sys.stderr)
 
 
 def run(exp: Experiment, out: Path, cache_dir: Path, jobs: int, quiet: bool) -> dict[str, Any]:

@@ -334,15 +334,12 @@ def main(argv: list[str] | None = None) -> int:
     for k, v in {**record["test"], **record["baselines"]}.items():
         print(f"  {k} = {v:.4g}")
     if not args.no_export:
-        from glance_train.export import ExportError
+        from glance_train.export import export_after_training
         from glance_train.faces.export import export_face_track
 
-        try:
-            manifest = export_face_track(out / "best.pt", out / "model", args.version)
-        except ExportError as error:
-            print(f"glance train: export failed: {error}", file=sys.stderr)
-            return 1
-        print(f"exported: {out / 'model'} (sha256 {manifest['sha256'][:16]}…)")
+        return export_after_training(
+            lambda: export_face_track(out / "best.pt", out / "model", args.version), out / "model"
+        )
     return 0
 
 

@@ -258,12 +258,9 @@ def main(exp: Experiment, out: Path, version: str, export: bool, quiet: bool) ->
     for key, value in {**record["test"], **record["baselines"]}.items():
         print(f"  {key} = {value:.4g}")
     if export:
-        from glance_train.export import ExportError, export_checkpoint
+        from glance_train.export import export_after_training, export_checkpoint
 
-        try:
-            manifest = export_checkpoint(out / "best.pt", out / "model", version=version)
-        except ExportError as error:
-            print(f"glance train: export failed: {error}", file=sys.stderr)
-            return 1
-        print(f"exported: {out / 'model'} (sha256 {manifest['sha256'][:16]}…)")
+        return export_after_training(
+            lambda: export_checkpoint(out / "best.pt", out / "model", version=version), out / "model"
+        )
     return 0

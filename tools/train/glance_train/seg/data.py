@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from glance_train.data.parallel import parallel_map
 from glance_train.data.splits import seeded_splits
 from glance_train.seg import render as seg_render
 from glance_train.seg.render import LABELS, SegDatasetConfig, render_item
@@ -58,11 +58,7 @@ def render_set(cfg: SegDatasetConfig, jobs: int = 1, cache_dir: Path | None = No
         with np.load(path) as z:
             return RenderedSegSet(z["images"], z["targets"], str(z["fingerprint"]))
     ranges = [(cfg, s, min(s + 128, cfg.size)) for s in range(0, cfg.size, 128)]
-    if jobs > 1 and len(ranges) > 1:
-        with get_context("fork").Pool(jobs) as pool:
-            parts = pool.map(_render_range, ranges)
-    else:
-        parts = [_render_range(r) for r in ranges]
+    parts = parallel_map(_render_range, ranges, jobs)
     images = np.concatenate([p[0] for p in parts])
     targets = np.concatenate([p[1] for p in parts])
     h = hashlib.sha256(images.tobytes())

@@ -14,13 +14,13 @@ import hashlib
 import inspect
 import json
 from dataclasses import asdict, dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
+from glance_train.data.parallel import parallel_map
 from glance_train.synth import gaze_script, scene_objects, scene_render
 from glance_train.synth.scene_objects import SceneWorld
 from glance_train.synth.scene_render import background, draw_object
@@ -126,11 +126,7 @@ def build_split(
     spec: SplitSpec, jobs: int = 1, first: int = 0, count: int | None = None
 ) -> dict[str, np.ndarray]:
     work = [(spec.seed, i, spec) for i in range(first, first + (spec.clips if count is None else count))]
-    if jobs > 1 and len(work) > 1:
-        with get_context("fork").Pool(jobs) as pool:
-            parts = pool.map(_job, work, chunksize=2)
-    else:
-        parts = [_job(w) for w in work]
+    parts = parallel_map(_job, work, jobs, chunksize=2)
     return {k: np.concatenate([p[k] for p in parts]) for k in ARRAYS}
 
 

@@ -161,16 +161,13 @@ def main_train(exp: Experiment, out: Path, cache_dir: Path | None, jobs: int, qu
     write_report(record["test"], record["baselines"], f"{exp.model}@{version or exp.version} ({out.name})",
                  out / "report.json")
     if export:
-        from glance_train.export import ExportError
+        from glance_train.export import export_after_training
         from glance_train.tva.export import export_checkpoint
 
-        try:
-            v = version or exp.version
-            manifest = export_checkpoint(out / "best.pt", out / "model", v, cache_dir=cache_dir)
-        except ExportError as error:
-            print(f"glance train: export failed: {error}", file=sys.stderr)
-            return 1
-        print(f"exported: {out / 'model'} (sha256 {manifest['sha256'][:16]}…)")
+        v = version or exp.version
+        return export_after_training(
+            lambda: export_checkpoint(out / "best.pt", out / "model", v, cache_dir=cache_dir), out / "model"
+        )
     return 0
 
 
