@@ -102,17 +102,8 @@ export class EpisodeDetector {
       open.below++;
       if (open.below < this.s.endFrames) return { events, ended: null };
       this.open = null;
-      const ended: Episode = {
-        startTNs: open.startTNs,
-        peakTNs: open.peakTNs,
-        endTNs: open.lastInsideTNs,
-        peakScore: open.peakScore,
-        meanScore: open.sum / open.frames,
-        region: open.region,
-        frames: open.frames,
-      };
-      events.push({ kind: 'end', tNs: open.lastInsideTNs, score: open.peakScore, region: open.lastRegion });
-      return { events, ended };
+      events.push(endEvent(open));
+      return { events, ended: episodeOf(open) };
     }
     open.below = 0;
     const switched = this.trackSwitch(open, tNs, score, region);
@@ -197,18 +188,7 @@ export class EpisodeDetector {
     this.open = null;
     this.run = null;
     if (open === null) return { events: [], ended: null };
-    return {
-      events: [{ kind: 'end', tNs: open.lastInsideTNs, score: open.peakScore, region: open.lastRegion }],
-      ended: {
-        startTNs: open.startTNs,
-        peakTNs: open.peakTNs,
-        endTNs: open.lastInsideTNs,
-        peakScore: open.peakScore,
-        meanScore: open.sum / open.frames,
-        region: open.region,
-        frames: open.frames,
-      },
-    };
+    return { events: [endEvent(open)], ended: episodeOf(open) };
   }
 }
 
@@ -224,4 +204,21 @@ function distance(a: Region, b: Region): number {
 
 function diagonal(r: Region): number {
   return Math.max(1, Math.hypot(r.w, r.h));
+}
+
+/** A closed episode ends at its last frame inside the region. */
+function episodeOf(open: Open): Episode {
+  return {
+    startTNs: open.startTNs,
+    peakTNs: open.peakTNs,
+    endTNs: open.lastInsideTNs,
+    peakScore: open.peakScore,
+    meanScore: open.sum / open.frames,
+    region: open.region,
+    frames: open.frames,
+  };
+}
+
+function endEvent(open: Open): EpisodeEvent {
+  return { kind: 'end', tNs: open.lastInsideTNs, score: open.peakScore, region: open.lastRegion };
 }
