@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from glance_train.keyframe import sequences
-from glance_train.keyframe.traces import DEVIATION_FIELDS, REPO_ROOT, Split, _digest, sequence_dir
+from glance_train.keyframe.traces import REPO_ROOT, Split, _digest, cached_sequence, sequence_dir
 
 SCALES = (1.0, 0.75, 0.5, 0.25)
 SEGMENTATION_VERSION = "1.1.0"
@@ -100,12 +100,7 @@ def _one(cache: Path, seed: int, frames: int, max_interval: int) -> tuple[dict[s
         if proc.returncode != 0:
             raise RuntimeError(f"net-traces-cli failed ({proc.returncode}): {proc.stderr[-2000:]}")
         os.replace(tmp, path)
-    doc = json.loads(path.read_text())
-    if doc["maxInterval"] != max_interval or tuple(doc["fields"]) != DEVIATION_FIELDS:
-        raise ValueError(f"{path}: traces for another interval or feature set")
-    seq = doc["sequences"][0]
-    seq["name"] = f"seq-{seed:05d}"
-    return seq, d
+    return cached_sequence(path, max_interval, seed), d
 
 
 def parse(s: dict[str, Any], max_interval: int, grey40: np.ndarray) -> NetTrace:

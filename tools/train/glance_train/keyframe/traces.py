@@ -101,6 +101,11 @@ def _one(cache: Path, seed: int, frames: int, max_interval: int) -> dict[str, An
         tmp = path.with_suffix(f".{os.getpid()}.{seed}.tmp")
         _trace_chunk([d], max_interval, tmp)
         os.replace(tmp, path)
+    return cached_sequence(path, max_interval, seed)
+
+
+def cached_sequence(path: Path, max_interval: int, seed: int) -> dict[str, Any]:
+    """One sequence's traces from its cache file, refused when built for another interval or feature set."""
     doc = json.loads(path.read_text())
     if doc["maxInterval"] != max_interval or tuple(doc["fields"]) != DEVIATION_FIELDS:
         raise ValueError(f"{path}: traces for another interval or feature set")
