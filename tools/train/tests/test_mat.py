@@ -10,7 +10,7 @@ from torch import nn
 from glance_train.datasets_real import load_dataset, stratified_split
 from glance_train.mat.controller import MatConfig, MatController, peer_kind
 from glance_train.mat.flops import FlopCounter, full_backward_flops
-from glance_train.mat.loop import LoopConfig, train_side_by_side
+from glance_train.mat.loop import LoopConfig, paired_wall_ratio, train_side_by_side
 from glance_train.mat import mntk
 from glance_train.mat.mntk import module_lambda_max
 from glance_train.mat.vit import HeadSplitViT, VitConfig
@@ -143,12 +143,10 @@ def test_mat_matches_full_backprop_accuracy_with_fewer_flops_and_less_time(
         digits: tuple[torch.Tensor, ...]) -> None:
     """ViT (patch embedding + 2 blocks × 4 heads) on scikit-learn's 8×8 digits, same seeds and batches.
 
-    Both runs share one process with their epochs alternating, so the machine's load hits both alike
-    (measured: 0.81 of full BP's FLOPs, 0.85 of its CPU time, 0.86 of its wall time). Time is asserted as
-    this process's CPU time: at load 20 on 2 cores the wall-time ratio of the same two runs swung by ±15%
-    (an 8-epoch pair measured 1.15 and 0.89 at equal CPU ratios), too much for a test margin. The wall-time
-    comparison (OpenCV's digits.png, 20 epochs) is in the toolchain report and `glance bench --only
-    toolchain` (``mat.wall_saved``).
+    Both runs share one process with their steps alternating, so the machine's load hits both alike. Wall time
+    is compared step pair by step pair, without the pairs a load burst stretched (``paired_wall_ratio``):
+    under a load of 17 on 2 cores that ratio measured 0.78–0.80 over three runs (the plain ratio 0.85–0.94,
+    CPU time 0.86–0.93, FLOPs 0.81).
     """
     torch.manual_seed(0)
     model = HeadSplitViT(VitConfig())
@@ -159,6 +157,7 @@ def test_mat_matches_full_backprop_accuracy_with_fewer_flops_and_less_time(
     assert mat.gflops <= 0.9 * full.gflops  # probes included
     assert mat.history[-1]["probe_gflops"] > 0
     assert mat.history[-1]["cpu_seconds"] <= 0.95 * full.history[-1]["cpu_seconds"]  # probes included
+    assert paired_wall_ratio(full, mat) <= 0.9  # probes included
     shares = [row["active_share"] for row in mat.history]
     assert shares[0] == 1.0 and min(shares) < 0.5
     assert len(mat.mat_log["epochs"]) == cfg.epochs and "lambda" in mat.mat_log["epochs"][0]

@@ -26,7 +26,7 @@ from torch import nn  # noqa: E402
 from glance_train.datasets_real import load_dataset, stratified_split  # noqa: E402
 from glance_train.mat.controller import MatConfig  # noqa: E402
 from glance_train.mat.convnet import ConvNetConfig, SmallConvNet  # noqa: E402
-from glance_train.mat.loop import LoopConfig, RunResult, train_side_by_side  # noqa: E402
+from glance_train.mat.loop import LoopConfig, RunResult, paired_wall_ratio, train_side_by_side  # noqa: E402
 from glance_train.mat.vit import HeadSplitViT, VitConfig  # noqa: E402
 
 REPORTS = Path(__file__).resolve().parents[2] / "reports"
@@ -54,7 +54,7 @@ def run(bench: MatBench) -> dict[str, Any]:
     data = tuple(torch.from_numpy(np.ascontiguousarray(a)) for a in arrays)
     out: dict[str, Any] = {"config": asdict(bench), "families": {}}
     for name, model in families(int(train_set.x.shape[-1])).items():
-        full, mat = train_side_by_side(model, data, bench.loop, bench.mat)  # epochs alternate: fair wall time
+        full, mat = train_side_by_side(model, data, bench.loop, bench.mat)  # steps alternate: fair wall time
         target = bench.target_fraction * full.final_accuracy
         out["families"][name] = _compare(full, mat, target)
     return out
@@ -73,6 +73,7 @@ def _compare(full: RunResult, mat: RunResult, target: float) -> dict[str, Any]:
         "probe_share_of_seconds": mat.history[-1]["probe_seconds"] / mat.seconds,
         "accuracy_delta": mat.final_accuracy - full.final_accuracy,
         "seconds_saved": 1 - mat.seconds / full.seconds,
+        "paired_seconds_saved": 1 - paired_wall_ratio(full, mat),
         "cpu_seconds_saved": 1 - mat.history[-1]["cpu_seconds"] / full.history[-1]["cpu_seconds"],
         "to_target": {"full_bp": reach_full, "mat": reach_mat},
         "active_share": [h["active_share"] for h in mat.history],
@@ -125,8 +126,9 @@ def _markdown(result: dict[str, Any]) -> str:
              f"Data: `{cfg['dataset']}` ({cfg['per_class']} per class, 75/25 split). GFLOPs are measured per "
              "step (forward + the backward autograd actually runs; MAT's probes included). Target: "
              f"{100 * cfg['target_fraction']:.0f}% of full back-propagation's final accuracy. Both methods "
-             "train in one process with their epochs alternating, so both see the same machine load; CPU s "
-             "is the process's CPU time (one thread).", "",
+             "train in one process with their steps alternating, so both see the same machine load; wall "
+             "saved compares the step pairs that no load burst stretched (`paired_wall_ratio`); CPU s is the "
+             "process's CPU time (one thread).", "",
              "| family | acc full BP | acc MAT | GFLOPs full | GFLOPs MAT | FLOPs saved | "
              "to target: GFLOPs full → MAT | wall s full → MAT (MAT's probes) | wall saved | CPU s full → MAT | "
              "wall s to target | active share per epoch |",
@@ -140,7 +142,7 @@ def _markdown(result: dict[str, Any]) -> str:
         full, mat = r["full_bp"], r["mat"]
         lines.append(f"| {name} | {full['final_accuracy']:.3f} | {mat['final_accuracy']:.3f} | "
                      f"{full['gflops']:.1f} | {mat['gflops']:.1f} | {_pct(r['flops_saved'])} | {reach} | "
-                     f"{total} | {_pct(r['seconds_saved'])} | {full['history'][-1]['cpu_seconds']:.1f} → "
+                     f"{total} | {_pct(r['paired_seconds_saved'])} | {full['history'][-1]['cpu_seconds']:.1f} → "
                      f"{mat['history'][-1]['cpu_seconds']:.1f} | {wall} | {share} |")
     lines += ["", "![accuracy vs compute](mat_curves.png) ![active share](mat_active_share.png)", ""]
     return "\n".join(lines)
@@ -150,12 +152,13 @@ def _metrics(result: dict[str, Any]) -> list[dict[str, Any]]:
     fams = result["families"].values()
     saved = 100 * float(np.mean([r["flops_saved"] for r in fams]))
     delta = 100 * float(np.mean([r["accuracy_delta"] for r in fams]))
-    wall = 100 * float(np.mean([r["seconds_saved"] for r in fams]))
+    wall = 100 * float(np.mean([r["paired_seconds_saved"] for r in fams]))
     cpu = 100 * float(np.mean([r["cpu_seconds_saved"] for r in fams]))
     return [  # target: the low end of the paper's 26–51% saving; accuracy no worse than full BP
         {"name": "mat.flops_saved", "value": round(saved, 2), "unit": "%", "better": "higher",
          "target": 26.0},
-        # Time, measured with the two methods' epochs alternating in one process (same load for both).
+        # Time, measured with the two methods' steps alternating in one process (same load for both), without
+        # the step pairs a load burst stretched (loop.paired_wall_ratio).
         {"name": "mat.wall_saved", "value": round(wall, 2), "unit": "%", "better": "higher", "target": 0.0},
         {"name": "mat.cpu_saved", "value": round(cpu, 2), "unit": "%", "better": "higher", "target": 0.0},
         {"name": "mat.accuracy_delta", "value": round(delta, 2), "unit": "pp", "better": "higher",
