@@ -89,11 +89,14 @@ def profile_report(seed: int, count: int, frames: int, profile: str) -> dict[str
     return out
 
 
-def propagation_vs_motion(seed: int, count: int, frames: int, profile: str) -> dict[str, float]:
-    from glance_train.keyframe.net_traces import build_net_traces
+def propagation_vs_motion(seed: int, count: int, frames: int, profile: str, npz: Path | None = None
+                          ) -> dict[str, float]:
+    from glance_train.keyframe.net_traces import build_net_traces, load_npz
     from glance_train.keyframe.traces import Split, default_cache_dir
 
-    traces = build_net_traces(Split(seed, count, frames, profile), 10, default_cache_dir())
+    traces = load_npz(npz) if npz else build_net_traces(Split(seed, count, frames, profile), 10, default_cache_dir())
+    if [t.name for t in traces] != [f"seq-{s:05d}" for s in range(seed, seed + count)]:
+        raise ValueError(f"the traces are not seeds {seed}..{seed + count - 1}")
     speed = np.concatenate([sequence_motion(s, frames, profile)["image"][1:] for s in range(seed, seed + count)])
     masks = np.concatenate([t.key_truth[1:, 0] - t.warp_truth[1:, 0, 0] for t in traces])
     ref = np.concatenate([1 - t.warp_ref[1:, 0, 0] for t in traces])
@@ -118,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile", choices=PROFILES, nargs="+", default=list(PROFILES))
     p.add_argument("--out", type=Path)
     p.add_argument("--traces", action="store_true", help="also relate motion to propagation loss (network traces)")
+    p.add_argument("--npz", type=Path, help="with --traces and one profile: the split's saved traces")
     args = p.parse_args(argv)
     if args.count < 1 or args.frames < 2:
         print("keyframe-motion-profile: --count must be ≥ 1 and --frames ≥ 2", file=sys.stderr)
@@ -125,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     report = [profile_report(args.seed, args.count, args.frames, prof) for prof in args.profile]
     if args.traces:
         for r in report:
-            r["propagation"] = propagation_vs_motion(args.seed, args.count, args.frames, str(r["profile"]))
+            r["propagation"] = propagation_vs_motion(args.seed, args.count, args.frames, str(r["profile"]), args.npz)
     text = json.dumps(report, indent=1)
     if args.out:
         args.out.write_text(text + "\n")
