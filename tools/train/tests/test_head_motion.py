@@ -56,7 +56,7 @@ def test_the_original_profile_is_unchanged_and_the_profile_is_recorded(tmp_path:
     meta = sequences.write_sequence(tmp_path / "old", seed=42, frames=3)
     assert meta["profile"] == "drift-turns"
     # Bytes the generator wrote for seed 42 before the eyewear profile existed (commit 8669f36): the original
-    # profile (keyframe@1.0.0's data, the committed drift-turns traces) renders exactly as it did.
+    # profile (section 4's sequences, the committed drift-turns traces) renders exactly as it did.
     before = {"frames.u8": "75bb30f446725466", "labels.u8": "29e28c9fd1eedc1e", "bgr-s100.u8": "43786a86a54e80d8",
               "grey40.u8": "20cf7710424a7a4d"}
     for name, digest in before.items():

@@ -133,7 +133,7 @@ def test_eyewear_within_a_point_of_the_every_frame_network(eyewear: list[NetTrac
     assert 100 * (1 - rl["miou"]) <= 1.0
 
 
-# --- the original drift-turns profile (small, slow head turns: keyframe@1.0.0's data) ---
+# --- the original drift-turns profile (small, slow head turns: the sequences of docs/schedulers.md section 4) ---
 
 
 def test_drift_turns_saves_sixty_percent_within_a_point_of_every_frame(drift: list[NetTrace]) -> None:

@@ -2,7 +2,7 @@
 
 Two profiles (``PROFILES``):
 
-- ``drift-turns`` (the original, keyframe@1.0.0's data): a slow drift and tremor with 0-3 short turns of at
+- ``drift-turns`` (the original, docs/schedulers.md section 4): a slow drift and tremor with 0-3 short turns of at
   most ~15 deg (the 840x630 canvas leaves a 100 px margin), so the view shifts by at most a sixth of its width.
 - ``eyewear``: what a wearer's head does, as a semi-Markov chain of three segment kinds —
   *still* (fixating, reading: drift < 1 deg/s plus tremor), *pursuit* (the head follows something smoothly at

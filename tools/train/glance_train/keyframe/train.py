@@ -59,8 +59,8 @@ class KeyframeData:
     quality: str = "reference"
     """With source "network": the reward's reference, "reference" (network on every frame) or "truth"."""
     profile: str = "drift-turns"
-    """Head-motion profile of every split's sequences (glance_train.keyframe.head_motion): "drift-turns" (1.0.0's
-    data) or "eyewear" (still / pursuit / head-turn segments)."""
+    """Head-motion profile of every split's sequences (glance_train.keyframe.head_motion): "drift-turns" (the
+    sequences of docs/schedulers.md section 4; 1.1.0's data) or "eyewear" (still / pursuit / head-turn segments)."""
 
     @staticmethod
     def from_dict(raw: dict[str, Any]) -> KeyframeData:
