@@ -21,7 +21,7 @@ import {
 } from '../keyframe/schedule-eval.ts';
 import { SCALES, type SegmentedSequence, segmentSequence } from '../keyframe/segmented-sequence.ts';
 import { POLICY_SEGMENTATION_VERSION, ZooSegmenter } from '../keyframe/segmenter.ts';
-import { generateSequences } from '../keyframe/sequences.ts';
+import { generateSequences, type HeadMotionProfile } from '../keyframe/sequences.ts';
 import { farnebackPairs } from './flow-reference.ts';
 import type { Metric } from './report.ts';
 import { schedulerCostMetrics } from './scheduler-cost.ts';
@@ -83,14 +83,14 @@ interface Point {
   readonly q: NetScheduleQuality;
 }
 
-function pointMetrics(p: Point, every: NetScheduleQuality): Metric[] {
+function pointMetrics(tag: string, p: Point, every: NetScheduleQuality): Metric[] {
   const note =
     `${p.label}; vs every frame at full scale: ${(100 * (every.miouTruth - p.q.miouTruth)).toFixed(2)} points ` +
     `(masks), agreement with it ${p.q.miouRef.toFixed(3)}; network on ${(100 * p.q.runShare).toFixed(1)}% of frames`;
   return [
-    { name: `schedulers.curve.${p.name}.miou`, value: p.q.miouTruth, unit: 'mIoU', better: 'higher', note },
+    { name: `schedulers.${tag}curve.${p.name}.miou`, value: p.q.miouTruth, unit: 'mIoU', better: 'higher', note },
     {
-      name: `schedulers.curve.${p.name}.compute`,
+      name: `schedulers.${tag}curve.${p.name}.compute`,
       value: p.q.compute,
       unit: 'x full',
       better: 'lower',
@@ -140,7 +140,7 @@ function latestVersion(zoo: string, name: string): string {
  * chosen scale, other frames warp the last one by the device's flow; mIoU is against the masks, agreement is
  * against the network's full-scale output on every frame; compute is onnxruntime time (median per scale).
  */
-async function curveMetrics(): Promise<Metric[]> {
+async function curveMetrics(profile: HeadMotionProfile, tag: string): Promise<Metric[]> {
   const dir = mkdtempSync(join(tmpdir(), 'glance-bench-keyframe-'));
   const devKey = readTrustedKey(join(ROOT, 'models/keys/dev.pub.pem'));
   const registry = new ModelRegistry({ config: { ...defaultModelsConfig(), dir: ZOO }, trustedKeys: [devKey] });
@@ -151,7 +151,7 @@ async function curveMetrics(): Promise<Metric[]> {
     const kv = latestVersion(ZOO, 'keyframe');
     const manifest = JSON.parse(readFileSync(join(ZOO, 'keyframe', kv, 'manifest.json'), 'utf8'));
     const level = Number(manifest.metrics.baselines.threshold_residual_level);
-    const dirs = generateSequences(dir, BENCH_SEED, SEQUENCES, FRAMES);
+    const dirs = generateSequences(dir, BENCH_SEED, SEQUENCES, FRAMES, profile);
     const seqs: SegmentedSequence[] = [];
     for (const d of dirs) seqs.push(await segmentSequence(d, seg));
     const costs = medianCosts(seqs);
@@ -197,10 +197,21 @@ async function curveMetrics(): Promise<Metric[]> {
     });
     const both = await run(() => new CombinedChooser(keys(), res()));
     points.push({ name: 'rl_both', label: 'RL key scheduler + RL resolution policy', q: both });
-    const out: Metric[] = points.flatMap((p) => pointMetrics(p, every));
-    out.push(...targetMetrics('', `RL key scheduler keyframe@${kv}`, rl, every));
-    out.push(...targetMetrics('resolution.', `RL resolution policy resolution-policy@${rv}`, rp, every));
-    out.push(...targetMetrics('both.', 'both policies together', both, every));
+    const out: Metric[] = points.flatMap((p) => pointMetrics(tag, p, every));
+    const on = `${profile} head motion`;
+    out.push(...targetMetrics(tag, `RL key scheduler keyframe@${kv}, ${on}`, rl, every));
+    out.push(...targetMetrics(`${tag}resolution.`, `RL resolution policy resolution-policy@${rv}, ${on}`, rp, every));
+    out.push(...targetMetrics(`${tag}both.`, `both policies together, ${on}`, both, every));
+    out.push({
+      name: `schedulers.${tag}gain_over_fixed`,
+      value: 100 * (rl.miouTruth - same.miouTruth),
+      unit: 'points',
+      better: 'higher',
+      note: `${on}: RL key scheduler minus the fixed interval with its key count, mIoU against the masks (agreement: ${(
+        100 * (rl.miouRef - same.miouRef)
+      ).toFixed(2)} points)`,
+    });
+    if (tag !== '') return out;
     out.push({
       name: 'schedulers.scheduler_ms',
       value: rl.decideMs,
@@ -226,6 +237,16 @@ async function curveMetrics(): Promise<Metric[]> {
   }
 }
 
+/**
+ * The curves on the eyewear head-motion profile (the served key scheduler's training distribution: still,
+ * pursuit and fast head turns) under the metric names of DESIGN.md, and again on the original drift-turns
+ * profile (small slow turns) under `schedulers.drift_turns.*`.
+ */
 export async function benchSchedulers(): Promise<Metric[]> {
-  return [...flowMetrics(), ...(await curveMetrics()), ...(await schedulerCostMetrics())];
+  return [
+    ...flowMetrics(),
+    ...(await curveMetrics('eyewear', '')),
+    ...(await curveMetrics('drift-turns', 'drift_turns.')),
+    ...(await schedulerCostMetrics()),
+  ];
 }

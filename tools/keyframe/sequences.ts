@@ -47,11 +47,23 @@ export function sequenceDirs(root: string): string[] {
     .map((d) => join(root, d));
 }
 
+/**
+ * Head-motion profiles of the generator (glance_train.keyframe.head_motion): the original drift and short turns,
+ * or the eyewear still / pursuit / head-turn model the key scheduler is trained and judged on.
+ */
+export type HeadMotionProfile = 'drift-turns' | 'eyewear';
+
 /** Renders `count` sequences from seeds `seed`, `seed`+1, … into `out` with Debian's python3 (the toolchain). */
-export function generateSequences(out: string, seed: number, count: number, frames: number): string[] {
+export function generateSequences(
+  out: string,
+  seed: number,
+  count: number,
+  frames: number,
+  profile: HeadMotionProfile = 'drift-turns',
+): string[] {
   const python = process.env.GLANCE_PYTHON ?? '/usr/bin/python3';
   const args = ['-m', 'glance_train.keyframe.sequences', '--out', out, '--seed', String(seed)];
-  args.push('--count', String(count), '--frames', String(frames));
+  args.push('--count', String(count), '--frames', String(frames), '--profile', profile);
   const proc = spawnSync(python, args, {
     env: { ...process.env, PYTHONPATH: TRAIN_DIR },
     encoding: 'utf8',

@@ -92,6 +92,6 @@ describe('the RL key-frame scheduler with the zoo policy', () => {
     expect(stats.keyShare).toBeGreaterThan(0);
     expect(stats.keyShare).toBeLessThan(1); // the sample's scene camera is still: most frames propagate
     expect(stats.modelMsSaved).toBeCloseTo(propagated * 40, 6);
-    expect(policy.model).toBe('keyframe@1.0.0');
+    expect(policy.model).toBe('keyframe@1.2.0');
   }, 120_000);
 });

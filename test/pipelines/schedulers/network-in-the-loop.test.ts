@@ -29,14 +29,19 @@ const FRAMES = 64;
 /**
  * The schedulers with the zoo segmentation network in the loop (onnxruntime-node), on held-out synthetic
  * sequences: key frames take the network's output, other frames warp it by the device's flow; mIoU against the
- * masks and agreement with the network's full-scale output on every frame (the papers' reference).
+ * masks and agreement with the network's full-scale output on every frame (the papers' reference). Two head-motion
+ * profiles (glance_train.keyframe.head_motion): the original drift and short turns (`seqs`; what the resolution
+ * policy was trained on) and the eyewear still / pursuit / head-turn model (`eyewear`; what the served key
+ * scheduler was trained on), same seeds.
  */
 describe('schedulers with the segmentation network in the loop', () => {
   let registry: ModelRegistry;
   let seg: ZooSegmenter;
   let dir: string;
   let seqs: SegmentedSequence[];
+  let eyewear: SegmentedSequence[];
   let costs: number[];
+  let eyewearCosts: number[];
 
   beforeAll(async () => {
     registry = new ModelRegistry({ config: { ...defaultModelsConfig(), dir: ZOO }, trustedKeys: [devKey] });
@@ -46,9 +51,16 @@ describe('schedulers with the segmentation network in the loop', () => {
     seg = await ZooSegmenter.open(ZOO, POLICY_SEGMENTATION_VERSION);
     dir = tmp('glance-netloop-');
     seqs = [];
-    for (const d of generateSequences(dir, HELD_OUT_SEED, 3, FRAMES)) seqs.push(await segmentSequence(d, seg));
+    for (const d of generateSequences(join(dir, 'drift'), HELD_OUT_SEED, 3, FRAMES, 'drift-turns')) {
+      seqs.push(await segmentSequence(d, seg));
+    }
     costs = medianCosts(seqs);
-  }, 300_000);
+    eyewear = [];
+    for (const d of generateSequences(join(dir, 'eyewear'), HELD_OUT_SEED, 3, FRAMES, 'eyewear')) {
+      eyewear.push(await segmentSequence(d, seg));
+    }
+    eyewearCosts = medianCosts(eyewear);
+  }, 600_000);
 
   afterAll(async () => {
     await seg?.close();
@@ -60,6 +72,11 @@ describe('schedulers with the segmentation network in the loop', () => {
   const everyFrame = () => {
     every ??= evaluateChooser(seqs, () => fixedScaleChooser(0), costs);
     return every;
+  };
+  let everyEyewear: Promise<NetScheduleQuality> | undefined;
+  const everyFrameEyewear = () => {
+    everyEyewear ??= evaluateChooser(eyewear, () => fixedScaleChooser(0), eyewearCosts);
+    return everyEyewear;
   };
 
   it('runs the segmentation network the daemon serves (the newest in the zoo)', () => {
@@ -82,40 +99,60 @@ describe('schedulers with the segmentation network in the loop', () => {
     expect(fixed.miouRef).toBeLessThan(0.99);
   }, 120_000);
 
-  /** The RL key scheduler and a fixed interval with the same number of keys per sequence, computed once. */
-  let keyed: Promise<{ rl: NetScheduleQuality; fixed: NetScheduleQuality }> | undefined;
-  const compareKeys = () => {
-    keyed ??= (async () => {
-      const rl = await evaluateChooser(
-        seqs,
-        () => keyChooser(new KeyFrameScheduler((f) => registry.run('keyframe', f))),
-        costs,
-      );
-      const rate = (rl.runShare * FRAMES - 1) / (FRAMES - 1);
-      const fixed = await evaluateChooser(seqs, () => keyChooser(new FixedRateScheduler(rate)), costs);
-      return { rl, fixed };
-    })();
-    return keyed;
+  /** The served RL key scheduler and a fixed interval with the same keys per sequence, once per profile. */
+  const keyed = new Map<string, Promise<{ rl: NetScheduleQuality; fixed: NetScheduleQuality }>>();
+  const compareKeys = (profile: 'drift-turns' | 'eyewear') => {
+    const [ss, cs] = profile === 'eyewear' ? [eyewear, eyewearCosts] : [seqs, costs];
+    let p = keyed.get(profile);
+    if (!p) {
+      p = (async () => {
+        const rl = await evaluateChooser(
+          ss,
+          () => keyChooser(new KeyFrameScheduler((f) => registry.run('keyframe', f))),
+          cs,
+        );
+        const rate = (rl.runShare * FRAMES - 1) / (FRAMES - 1);
+        const fixed = await evaluateChooser(ss, () => keyChooser(new FixedRateScheduler(rate)), cs);
+        return { rl, fixed };
+      })();
+      keyed.set(profile, p);
+    }
+    return p;
   };
 
-  // Measured with segmentation@1.1.0: 81.2% of the compute saved, 0.7525 against 0.7609 for every frame at full
-  // scale (masks): 0.84 points lost, just inside the point (on the toolchain's held-out split it is 1.66 points).
-  // With 1.0.0, a weaker network whose own flicker hid the warp's loss, it was +0.22.
-  it('the RL key scheduler saves at least 60% of segmentation compute within a point of every frame', async () => {
-    const { rl } = await compareKeys();
-    const e = await everyFrame();
+  it('serves keyframe@1.2.0, trained on eyewear head motion with segmentation@1.1.0 in the traces', () => {
+    expect(registry.status().keyframe?.serving).toBe('keyframe@1.2.0');
+  });
+
+  // Measured with keyframe@1.2.0 and segmentation@1.1.0 on these eyewear sequences: 68.2% of the compute saved,
+  // 0.8092 against 0.8116 for every frame at full scale (masks): 0.25 points lost (toolchain held-out split:
+  // 68.6% saved, 0.26 points). keyframe@1.0.0 here: 79.7% saved, 0.78 points (held-out split: 2.14 points).
+  it('eyewear head motion: the RL key scheduler saves at least 60% of compute within a point of every frame', async () => {
+    const { rl } = await compareKeys('eyewear');
+    const e = await everyFrameEyewear();
     expect(1 - rl.compute).toBeGreaterThanOrEqual(0.6);
     expect(100 * (e.miouTruth - rl.miouTruth)).toBeLessThanOrEqual(1);
   }, 300_000);
 
-  // The paper's claim does not hold here: with segmentation@1.1.0 keyframe@1.0.0 scores 0.7525 against the masks
-  // (agreement 0.915) and a fixed interval with the same keys 0.7549 (0.909); on the toolchain's held-out split
-  // +0.02 / +0.32 points (docs/schedulers.md): no reliable difference. The retrained keyframe 1.1.0 (reward
-  // against the every-frame network) lost on validation and is not published.
-  it.fails('the RL key scheduler beats a fixed interval at its key rate', async () => {
-    const { rl, fixed } = await compareKeys();
+  // Measured with keyframe@1.2.0 here: 0.8092 vs 0.8059 (+0.33 points) against the masks, agreement 0.9369 vs
+  // 0.9277 (+0.92) at 31.8% / 31.3% keys; toolchain held-out split +1.68 / +1.32, validation +1.60 / +1.48.
+  it('eyewear head motion: the RL key scheduler beats a fixed interval at its key rate', async () => {
+    const { rl, fixed } = await compareKeys('eyewear');
+    expect(Math.abs(rl.runShare - fixed.runShare)).toBeLessThanOrEqual(1.5 / FRAMES);
     expect(rl.miouTruth).toBeGreaterThan(fixed.miouTruth);
     expect(rl.miouRef).toBeGreaterThan(fixed.miouRef);
+  }, 300_000);
+
+  // The original drift-turns profile (small, slow head turns), keyframe@1.2.0: 71.4% saved and 0.7627 against
+  // 0.7609 every frame (masks) here; 78.9% saved, 0.80 points lost on the toolchain's held-out split. Against a
+  // fixed interval at its key rate it is level on this profile: +0.24 / +0.62 points here but −0.30 / +0.02 on the
+  // held-out split and −0.17 / −0.31 on validation, so that comparison is not asserted here (the strict xfail in
+  // tools/train/tests/test_keyframe_network.py records the held-out miss).
+  it('drift-turns head motion: the RL key scheduler saves at least 60% of compute within a point', async () => {
+    const { rl } = await compareKeys('drift-turns');
+    const e = await everyFrame();
+    expect(1 - rl.compute).toBeGreaterThanOrEqual(0.6);
+    expect(100 * (e.miouTruth - rl.miouTruth)).toBeLessThanOrEqual(1);
   }, 300_000);
 
   it('the RL resolution policy keeps full-scale quality within a point for less compute', async () => {

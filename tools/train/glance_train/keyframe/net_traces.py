@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from glance_train.keyframe import sequences
-from glance_train.keyframe.traces import REPO_ROOT, Split, _digest, cached_sequence, sequence_dir
+from glance_train.keyframe.traces import REPO_ROOT, Split, _digest, cached_sequence, profile_tag, sequence_dir
 
 SCALES = (1.0, 0.75, 0.5, 0.25)
 SEGMENTATION_VERSION = "1.1.0"
@@ -87,9 +87,10 @@ def _key(frames: int, max_interval: int) -> str:
     return f"{frames}-k{max_interval}-{h.hexdigest()[:12]}"
 
 
-def _one(cache: Path, seed: int, frames: int, max_interval: int) -> tuple[dict[str, Any], Path]:
-    path = cache / "net-traces" / f"seq-{seed:05d}-{_key(frames, max_interval)}.json"
-    d = sequence_dir(cache, seed, frames)
+def _one(cache: Path, seed: int, frames: int, max_interval: int, profile: str = "drift-turns"
+         ) -> tuple[dict[str, Any], Path]:
+    path = cache / "net-traces" / f"seq-{seed:05d}{profile_tag(profile)}-{_key(frames, max_interval)}.json"
+    d = sequence_dir(cache, seed, frames, profile)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.{seed}.tmp")
@@ -124,7 +125,7 @@ def read_grey40(d: Path, frames: int) -> np.ndarray:
 def build_net_traces(split: Split, max_interval: int, cache: Path, jobs: int = 2) -> list[NetTrace]:
     seeds = range(split.seed, split.seed + split.count)
     with ThreadPoolExecutor(max(1, jobs)) as pool:
-        docs = list(pool.map(lambda s: _one(cache, s, split.frames, max_interval), seeds))
+        docs = list(pool.map(lambda s: _one(cache, s, split.frames, max_interval, split.profile), seeds))
     return [parse(doc, max_interval, read_grey40(d, split.frames)) for doc, d in docs]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -50,3 +51,17 @@ class KeyframePolicy(nn.Module):
 
     def forward(self, state: torch.Tensor) -> tuple[torch.Tensor]:
         return (self.net((state - self.mean) / self.std),)
+
+
+def policy_from_onnx(path: str | Path) -> KeyframePolicy:
+    """An exported policy back in the PyTorch module (the graph is Sub mean → Div std → Gemm/Relu ×2 → Gemm, and its
+    initializers carry the state-dict names), so the toolchain can replay a zoo model on traces."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(path)).graph
+    weights = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in graph.initializer}
+    hidden = int(weights["net.0.weight"].shape[0])
+    policy = KeyframePolicy(KeyframePolicyConfig(hidden=hidden))
+    policy.load_state_dict(weights)
+    return policy.eval()

@@ -1,12 +1,15 @@
 """Synthetic scene sequences with per-pixel class masks, seen by a moving head, for key-frame scheduling.
 
     /usr/bin/python3 -m glance_train.keyframe.sequences --out DIR --seed 100 --count 4 [--frames 96]
+        [--profile drift-turns|eyewear]
 
 The scene is the session generator's world (glance_train.synth: textured room, 4-6 moving objects that occlude
 each other), rendered on a canvas larger than the view; the view is a 640x480 window whose position follows a
-head: mostly still with a slow drift and tremor, with occasional head turns (a smooth step of tens of pixels in
-a fraction of a second) that reveal content the last key frame never saw. So propagation by flow degrades at
-varying speed, which is what a key-frame scheduler must notice.
+head (glance_train.keyframe.head_motion). Profile ``drift-turns`` (the default, the original data): mostly still
+with a slow drift and tremor, with occasional short head turns (a smooth step of tens of pixels in a fraction of
+a second). Profile ``eyewear``: still / pursuit / head-turn segments with turns of 15-40 deg on a room twice as
+wide (two tiles of objects), motion-blurred over the exposure when the head is fast; a turn replaces a third or
+more of the view, which is what a key-frame scheduler must notice.
 
 Each sequence directory holds ``frames.u8`` (N grey frames, 160 px wide, INTER_AREA as the device shrinks
 scene frames), ``labels.u8`` (N class maps, 320 px wide, nearest: 0 background, 1.. the classes in
@@ -20,12 +23,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from glance_train.keyframe.head_motion import EXPOSURE_S, EYEWEAR_MARGIN, PROFILES, EyewearHead, make_eyewear_head
 from glance_train.synth.scene_objects import CLASSES, SceneWorld, make_world
 from glance_train.synth.scene_render import background, draw_object
 
@@ -89,7 +93,41 @@ def make_head(rng: np.random.Generator, seconds: float) -> HeadPath:
     return HeadPath(tuple(turns), drift, int(rng.integers(0, 2**31)))
 
 
-def render_view(world: SceneWorld, t_s: float, offset: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+def make_wide_world(rng: np.random.Generator, margin: tuple[int, int]) -> SceneWorld:
+    """A room for the eyewear profile: the canvas is view + 2 margins, filled by side-by-side tiles each made like
+    the original world (4-6 objects), so the objects a view sees are as many and as dense as before."""
+    width, height = VIEW_W + 2 * margin[0], VIEW_H + 2 * margin[1]
+    tiles = 2
+    tile_w = width // tiles
+    objects = []
+    texture = 0
+    for i in range(tiles):
+        w = make_world(rng, tile_w, height)
+        texture = texture or w.texture_seed
+        for o in w.objects:
+            objects.append(replace(o, id=len(objects), base=(o.base[0] + i * tile_w, o.base[1]),
+                                   depth=10 * i + o.depth))
+    return SceneWorld(width, height, tuple(objects), texture)
+
+
+def motion_blur(view: np.ndarray, velocity_px_s: np.ndarray) -> np.ndarray:
+    """The view integrated over the exposure while the head moves at ``velocity_px_s`` (view px a second): a line
+    kernel along the motion. Labels stay sharp (the truth is the mid-exposure scene)."""
+    dx, dy = (float(v) * EXPOSURE_S for v in velocity_px_s)
+    length = float(np.hypot(dx, dy))
+    if length < 1.0:
+        return view
+    size = int(np.ceil(length)) | 1
+    k = np.zeros((size, size), np.float32)
+    c = size // 2
+    n = max(2, int(np.ceil(length * 2)))
+    for a in np.linspace(-0.5, 0.5, n):
+        k[int(round(c + a * dy)), int(round(c + a * dx))] += 1.0
+    return cv2.filter2D(view, -1, k / k.sum(), borderType=cv2.BORDER_REFLECT)
+
+
+def render_view(world: SceneWorld, t_s: float, offset: tuple[float, float],
+                margin: tuple[int, int] = (MARGIN_X, MARGIN_Y)) -> tuple[np.ndarray, np.ndarray]:
     """The 640x480 view at ``offset`` from the canvas centre: BGR image and class map (0 = background)."""
     img = background(world).copy()
     labels = np.zeros((world.height, world.width), np.uint8)
@@ -100,7 +138,7 @@ def render_view(world: SceneWorld, t_s: float, offset: tuple[float, float]) -> t
         draw_object(labels, obj, cx, cy, label=CLASSES.index(obj.cls) + 1)
     img = cv2.GaussianBlur(img, (0, 0), 0.6)
     # Sub-pixel view position: translate by the fractional part, then crop.
-    ox, oy = MARGIN_X + offset[0], MARGIN_Y + offset[1]
+    ox, oy = margin[0] + offset[0], margin[1] + offset[1]
     m = np.float32([[1, 0, -ox], [0, 1, -oy]])
     view = cv2.warpAffine(img, m, (VIEW_W, VIEW_H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     lab = cv2.warpAffine(labels, m, (VIEW_W, VIEW_H), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT)
@@ -131,19 +169,38 @@ def seg_inputs(view: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def write_sequence(out: Path, seed: int, frames: int) -> dict[str, object]:
-    cv2.setNumThreads(1)  # a shared 2-core box: no OpenCV thread pool fighting the other jobs
+def world_and_head(seed: int, frames: int, profile: str
+                   ) -> tuple[SceneWorld, HeadPath | EyewearHead, float, tuple[int, int]]:
+    """The room, the head path, the objects' start time and the canvas margin of one sequence (no rendering)."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown head-motion profile {profile!r}; known: {', '.join(PROFILES)}")
     rng = np.random.default_rng(seed)
-    world = make_world(rng, VIEW_W + 2 * MARGIN_X, VIEW_H + 2 * MARGIN_Y)
     seconds = frames / FPS
-    head = make_head(rng, seconds)
+    if profile == "drift-turns":
+        margin = (MARGIN_X, MARGIN_Y)
+        world = make_world(rng, VIEW_W + 2 * MARGIN_X, VIEW_H + 2 * MARGIN_Y)
+        head: HeadPath | EyewearHead = make_head(rng, seconds)
+    else:
+        margin = EYEWEAR_MARGIN
+        world = make_wide_world(rng, margin)
+        head = make_eyewear_head(rng, seconds)
     t0 = float(rng.uniform(0, 60))  # a random moment of the objects' motion
+    return world, head, t0, margin
+
+
+def write_sequence(out: Path, seed: int, frames: int, profile: str = "drift-turns") -> dict[str, object]:
+    cv2.setNumThreads(1)  # a shared 2-core box: no OpenCV thread pool fighting the other jobs
+    world, head, t0, margin = world_and_head(seed, frames, profile)
     times = np.arange(frames) / FPS
     offsets = head.offset(times)
+    # Head velocity at each frame (central difference over a millisecond), for the eyewear profile's blur.
+    velocity = (head.offset(times + 5e-4) - head.offset(times - 5e-4)) / 1e-3
     greys, labels, grey40 = [], [], []
     bgr: list[list[np.ndarray]] = [[] for _ in SEG_SCALES]
-    for t, off in zip(times, offsets, strict=True):
-        view, lab = render_view(world, t0 + float(t), (float(off[0]), float(off[1])))
+    for t, off, vel in zip(times, offsets, velocity, strict=True):
+        view, lab = render_view(world, t0 + float(t), (float(off[0]), float(off[1])), margin)
+        if profile == "eyewear":
+            view = motion_blur(view, vel)
         g, lab_small = shrink(view, lab)
         greys.append(g)
         labels.append(lab_small)
@@ -169,18 +226,20 @@ def write_sequence(out: Path, seed: int, frames: int) -> dict[str, object]:
         "classes": ["background", *CLASSES],
         "segBase": list(SEG_BASE),
         "segScales": list(SEG_SCALES),
-        "headTurns": [list(tu) for tu in head.turns],
+        "profile": profile,
+        "headTurns": [list(tu) for tu in head.turns] if isinstance(head, HeadPath)
+        else [[s.start, s.duration, s.dx, s.dy] for s in head.segments if s.kind == "turn"],
         "synthetic": True,
     }
     (out / "sequence.json").write_text(json.dumps(meta) + "\n")
     return meta
 
 
-def write_sequences(out: Path, seed: int, count: int, frames: int) -> list[Path]:
+def write_sequences(out: Path, seed: int, count: int, frames: int, profile: str = "drift-turns") -> list[Path]:
     dirs = []
     for i in range(count):
         d = out / f"seq-{seed + i:05d}"
-        write_sequence(d, seed + i, frames)
+        write_sequence(d, seed + i, frames, profile)
         dirs.append(d)
     return dirs
 
@@ -191,11 +250,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, required=True, help="first seed; sequence i uses seed + i")
     p.add_argument("--count", type=int, default=4)
     p.add_argument("--frames", type=int, default=96)
+    p.add_argument("--profile", choices=PROFILES, default="drift-turns",
+                   help="head motion: the original drift and short turns, or the eyewear still/pursuit/turn model")
     args = p.parse_args(argv)
     if args.count < 1 or args.frames < 2:
         print("keyframe-sequences: --count must be ≥ 1 and --frames ≥ 2", file=sys.stderr)
         return 2
-    for d in write_sequences(args.out, args.seed, args.count, args.frames):
+    for d in write_sequences(args.out, args.seed, args.count, args.frames, args.profile):
         print(d)
     return 0
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from glance_train.keyframe import sequences
+from glance_train.keyframe import head_motion, sequences
 from glance_train.synth import scene_objects, scene_render
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
@@ -41,6 +41,8 @@ class Split:
     seed: int
     count: int
     frames: int
+    profile: str = "drift-turns"
+    """Head-motion profile of the sequences (glance_train.keyframe.head_motion.PROFILES)."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ def default_cache_dir() -> Path:
 
 def _digest(py_only: bool) -> str:
     h = hashlib.sha256()
-    for mod in (sequences, scene_objects, scene_render):
+    for mod in (sequences, head_motion, scene_objects, scene_render):
         h.update(Path(mod.__file__ or "").read_bytes())
     if not py_only:
         for rel in _TS_SOURCES:
@@ -76,11 +78,18 @@ def _digest(py_only: bool) -> str:
     return h.hexdigest()[:12]
 
 
-def sequence_dir(cache: Path, seed: int, frames: int) -> Path:
-    """One rendered sequence, cached by seed, length and the renderer's sources."""
-    d = cache / "sequences" / f"seq-{seed:05d}-{frames}-{_digest(True)}"
+def profile_tag(profile: str) -> str:
+    """The cache names' profile part: empty for the original profile, so its names keep their old form."""
+    if profile not in head_motion.PROFILES:
+        raise ValueError(f"unknown head-motion profile {profile!r}; known: {', '.join(head_motion.PROFILES)}")
+    return "" if profile == "drift-turns" else f"-{profile}"
+
+
+def sequence_dir(cache: Path, seed: int, frames: int, profile: str = "drift-turns") -> Path:
+    """One rendered sequence, cached by seed, length, head-motion profile and the renderer's sources."""
+    d = cache / "sequences" / f"seq-{seed:05d}-{frames}{profile_tag(profile)}-{_digest(True)}"
     if not (d / "sequence.json").exists():  # written last: its presence means the sequence is complete
-        sequences.write_sequence(d, seed, frames)
+        sequences.write_sequence(d, seed, frames, profile)
     return d
 
 
@@ -93,10 +102,10 @@ def _trace_chunk(dirs: list[Path], max_interval: int, out: Path) -> None:
         raise RuntimeError(f"traces-cli failed ({proc.returncode}): {proc.stderr[-2000:]}")
 
 
-def _one(cache: Path, seed: int, frames: int, max_interval: int) -> dict[str, Any]:
-    path = cache / "traces" / f"seq-{seed:05d}-{frames}-k{max_interval}-{_digest(False)}.json"
+def _one(cache: Path, seed: int, frames: int, max_interval: int, profile: str = "drift-turns") -> dict[str, Any]:
+    path = cache / "traces" / f"seq-{seed:05d}-{frames}{profile_tag(profile)}-k{max_interval}-{_digest(False)}.json"
     if not path.exists():
-        d = sequence_dir(cache, seed, frames)
+        d = sequence_dir(cache, seed, frames, profile)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.{seed}.tmp")
         _trace_chunk([d], max_interval, tmp)
@@ -118,7 +127,7 @@ def build_traces(split: Split, max_interval: int, cache: Path, jobs: int = 2) ->
     """The split's traces; each sequence and its trace are cached on their own, so splits can grow."""
     seeds = range(split.seed, split.seed + split.count)
     with ThreadPoolExecutor(max(1, jobs)) as pool:
-        docs = list(pool.map(lambda s: _one(cache, s, split.frames, max_interval), seeds))
+        docs = list(pool.map(lambda s: _one(cache, s, split.frames, max_interval, split.profile), seeds))
     return [_parse(d, max_interval) for d in docs]
 
 

@@ -58,6 +58,9 @@ class KeyframeData:
     """"network": the segmentation network's results in the traces; "truth-keys": the key result is the mask."""
     quality: str = "reference"
     """With source "network": the reward's reference, "reference" (network on every frame) or "truth"."""
+    profile: str = "drift-turns"
+    """Head-motion profile of every split's sequences (glance_train.keyframe.head_motion): "drift-turns" (the
+    sequences of docs/schedulers.md section 4; 1.1.0's data) or "eyewear" (still / pursuit / head-turn segments)."""
 
     @staticmethod
     def from_dict(raw: dict[str, Any]) -> KeyframeData:
@@ -181,9 +184,9 @@ def run_keyframe(exp: Experiment, out: Path, quiet: bool, cache: Path | None = N
     # data: traces by the device's flow (cached)
     t0 = time.perf_counter()
     splits = {
-        "train": Split(data.train_seed, data.train_count, data.frames),
-        "val": Split(data.val_seed, data.val_count, data.frames),
-        "test": Split(data.test_seed, data.test_count, data.frames),
+        "train": Split(data.train_seed, data.train_count, data.frames, data.profile),
+        "val": Split(data.val_seed, data.val_count, data.frames, data.profile),
+        "test": Split(data.test_seed, data.test_count, data.frames, data.profile),
     }
     other: dict[str, list[Trace]] = {}
     other_name = "truth" if data.quality == "reference" else "reference"
@@ -229,6 +232,7 @@ def run_keyframe(exp: Experiment, out: Path, quiet: bool, cache: Path | None = N
         "synthetic": True,
         "fingerprint": fingerprint([t for s in traces.values() for t in s]),
         "splits": {n: {"seed": s.seed, "count": s.count, "frames": s.frames} for n, s in splits.items()},
+        "headMotion": data.profile,
         "maxInterval": k,
         "keyQuality": "ground-truth masks (the propagation loss is what is measured)" if data.source != "network"
         else f"the zoo segmentation network's output on the key; quality against the {data.quality}"
