@@ -1,6 +1,7 @@
 """How much could a track head gain over average pooling, on the VALIDATION people, with a frozen frame encoder?
 
     /usr/bin/python3 -m glance_train.faces.headroom RUN7/frames_weights.pt RUN8/... [--head-steps 800] --out h.json
+    /usr/bin/python3 -m glance_train.faces.headroom RUN7/best.pt ... --fresh 15 16 --out fresh.json
 
 The attention head of the 1.1.0 recipe can only reweight (and correct) the frame embeddings of a frozen encoder.
 Before asking which objective teaches it to, this measures whether anything is there to learn:
@@ -200,11 +201,31 @@ def measure(path: Path, cfg: dict[str, Any], head_steps: int) -> dict[str, Any]:
     return out
 
 
+def fresh_draws(checkpoint: Path, cfg: dict[str, Any], seeds: list[int]) -> dict[str, Any]:
+    """A trained run's track embedding against pooling of its own frames on fresh draws of validation-like people
+    (the validation spec with another generator seed: new people, never the test pool). An epoch chosen on the
+    validation people is chosen on noise too; new people show what is left."""
+    from glance_train.faces.train import embed
+
+    ckpt = torch.load(checkpoint)
+    model = FaceTrackNet(FaceTrackConfig(**ckpt["model_config"]))
+    model.load_state_dict(ckpt["state_dict"])
+    out: dict[str, Any] = {"checkpoint": str(checkpoint)}
+    for seed in seeds:
+        data = synthetic_tracks(synth({**cfg["data"]["val"], "seed": seed}), model.cfg.input_size, 300_000)
+        track, pooled = scores(embed(model, data), data.labels), scores(embed(model, data, pooled=True), data.labels)
+        out[str(seed)] = {"tracks": len(data), "track": track, "pooled": pooled,
+                          "nmi_gain": track[0] - pooled[0], "wcp_gain": track[1] - pooled[1]}
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="glance_train.faces.headroom")
     p.add_argument("frames", nargs="+", type=Path, help="frames_weights.pt (phase one) or best.pt of a run")
     p.add_argument("--experiment", default="face-track")
     p.add_argument("--head-steps", type=int, default=0)
+    p.add_argument("--fresh", type=int, nargs="+", metavar="SEED",
+                   help="instead: score trained runs (best.pt) against pooling on validation-like draws of these seeds")
     p.add_argument("--out", type=Path, required=True)
     args = p.parse_args(argv)
     torch.set_num_threads(1)
@@ -213,6 +234,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"faces.headroom: {missing[0]} does not exist", file=sys.stderr)
         return 2
     cfg = load_config(args.experiment, [])
+    if args.fresh:
+        if int(cfg["data"]["test"]["seed"]) in args.fresh:
+            print("faces.headroom: --fresh must not draw the test pool's seed", file=sys.stderr)
+            return 2
+        checks = [fresh_draws(f, cfg, args.fresh) for f in args.frames]
+        args.out.write_text(json.dumps(checks, indent=2) + "\n")
+        for c in checks:
+            gains = [c[str(s)]["nmi_gain"] for s in args.fresh]
+            print(f"{c['checkpoint']}: NMI gain over pooling " + ", ".join(f"{g:+.4f}" for g in gains))
+        return 0
     runs = [measure(f, cfg, args.head_steps) for f in args.frames]
     args.out.write_text(json.dumps(runs, indent=2) + "\n")
     for r in runs:
