@@ -102,8 +102,10 @@ class SynthSpec:
     """Per track, the share of bad frames (blur, occlusion, profile, misaligned box) is drawn from this range."""
 
 
-def synthetic_tracks(spec: SynthSpec, size: int, label_offset: int = 0) -> TrackSet:
-    """Videos of ``ids_per_video`` people drawn from a pool of ``identities``; each person 1+ tracks per video."""
+def synthetic_tracks(spec: SynthSpec, size: int, label_offset: int = 0,
+                     plans: list[list[str | None]] | None = None) -> TrackSet:
+    """Videos of ``ids_per_video`` people drawn from a pool of ``identities``; each person 1+ tracks per video.
+    ``plans`` receives each track's bad-frame plan (evaluation only: ``faces.headroom``)."""
     rng = np.random.default_rng(spec.seed)
     pool = [random_identity(rng) for _ in range(spec.identities)]
     crops, vids, labels, sources, slots = [], [], [], [], []
@@ -113,7 +115,7 @@ def synthetic_tracks(spec: SynthSpec, size: int, label_offset: int = 0) -> Track
             for k in range(int(rng.integers(spec.tracks_per_id[0], spec.tracks_per_id[1] + 1))):
                 n = int(rng.integers(spec.length[0], spec.length[1] + 1))
                 bad = float(rng.uniform(*spec.bad_rate)) if spec.bad_rate[1] > 0 else 0.0
-                crops.append(_resize(render_track(pool[person], scene, n, rng, bad), size))
+                crops.append(_resize(render_track(pool[person], scene, n, rng, bad, plans), size))
                 vids.append(v)
                 labels.append(label_offset + int(person))
                 sources.append(f"synth{spec.seed}/v{v}/p{person}/{k}")

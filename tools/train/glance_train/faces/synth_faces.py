@@ -169,10 +169,11 @@ def occlude(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def render_track(idt: Identity, scene: Scene, length: int, rng: np.random.Generator,
-                 bad_rate: float = 0.0) -> np.ndarray:
+                 bad_rate: float = 0.0, plan_out: list[list[str | None]] | None = None) -> np.ndarray:
     """A track: pose, position and expression drift smoothly over ``length`` frames; blur and blinks come and go;
     about ``bad_rate`` of the frames are bad (``bad_frame_plan``): motion-blurred, occluded, near-profile, or a
-    misaligned detector box (shifted and scaled)."""
+    misaligned detector box (shifted and scaled). ``plan_out`` receives the frame plan (which frames are bad, and
+    how): the labels the self-supervised model never sees, for measuring what an oracle could gain."""
     yaw0, yaw1 = rng.uniform(-0.8, 0.8, 2)
     p0, p1 = rng.uniform(-1, 1, 2)
     s0 = rng.uniform(0.85, 1.1)
@@ -180,6 +181,8 @@ def render_track(idt: Identity, scene: Scene, length: int, rng: np.random.Genera
     out = np.empty((length, SIDE, SIDE), np.uint8)
     talk = rng.uniform(0.2, 0.8)
     plan = bad_frame_plan(length, bad_rate, rng) if bad_rate > 0 else [None] * length
+    if plan_out is not None:
+        plan_out.append(plan)
     for i in range(length):
         a = i / max(1, length - 1)
         kind = plan[i]

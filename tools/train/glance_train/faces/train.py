@@ -212,10 +212,13 @@ def fit(model: FaceTrackNet, train: TrackSet, val: TrackSet, cfg: dict[str, Any]
         frames = pretrain_frames(model, train, val, cfg, out)
     for p in model.frozen_frame_parameters():
         p.requires_grad_(False)
+    if tc.get("head", "all") == "weights":  # frame weights only: the output stays a convex mix of frame embeddings
+        for p in [*model.correction.parameters(), *model.metric.parameters()]:
+            p.requires_grad_(False)
     head = [p for p in model.parameters() if p.requires_grad]
     track = _loop(model, head, train, val, cfg, tc, out / "best_weights.pt", step_loss, pooled=False,
                   seed=int(cfg["seed"]), start_as_candidate=True)
-    for p in model.frozen_frame_parameters():
+    for p in model.parameters():
         p.requires_grad_(True)
     return {**track, "train_seconds": frames["train_seconds"] + track["train_seconds"],
             "frames_history": frames["history"], "frames_best_epoch": frames["best_epoch"]}
