@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CRITERION_NAMES } from './criteria.ts';
+import { REXP4_DEFAULTS } from './rexp4.ts';
 
 /** `labels:` in the daemon's config: the active-learning queue that asks the wearer about stored records. */
 export const labelsConfigSchema = z.strictObject({
@@ -20,10 +21,16 @@ export const labelsConfigSchema = z.strictObject({
     .default([...CRITERION_NAMES])
     .refine((c) => new Set(c).size === c.length, 'criteria must not repeat')
     .describe("REXP4's experts"),
-  restartPeriod: z.number().int().min(0).max(10_000).default(15).describe('answers between REXP4 weight restarts'),
-  exploration: z.number().min(0).max(1).default(0.3).describe("REXP4's exploration rate γ"),
-  learningRate: z.number().gt(0).max(100).default(3).describe("REXP4's η"),
-  adviceScale: z.number().gt(0).max(1000).default(4).describe('τ in advice ∝ exp(−rank/τ)'),
+  restartPeriod: z
+    .number()
+    .int()
+    .min(0)
+    .max(10_000)
+    .default(REXP4_DEFAULTS.restart)
+    .describe('answers between REXP4 weight restarts'),
+  exploration: z.number().min(0).max(1).default(REXP4_DEFAULTS.gamma).describe("REXP4's exploration rate γ"),
+  learningRate: z.number().gt(0).max(100).default(REXP4_DEFAULTS.eta).describe("REXP4's η"),
+  adviceScale: z.number().gt(0).max(1000).default(REXP4_DEFAULTS.adviceScale).describe('τ in advice ∝ exp(−rank/τ)'),
   personaliseEvery: z
     .number()
     .int()

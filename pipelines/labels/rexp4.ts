@@ -17,7 +17,13 @@ export interface Rexp4Config {
   readonly adviceScale: number;
 }
 
-export const REXP4_DEFAULTS: Rexp4Config = { gamma: 0.3, restart: 15, eta: 3, adviceScale: 4 };
+/**
+ * The toolchain's defaults (tools/train/glance_train/active/rexp4.py `Rexp4Config`), chosen there on validation
+ * sessions disjoint from the evaluated ones (`python -m glance_train.active.tune`, reports/deal_tuning.md); the
+ * daemon's `labels.*` config defaults read them from here. (They were γ 0.3, Δ_T 15, τ 4: hand-set values the
+ * toolchain had before it tuned on validation seeds.)
+ */
+export const REXP4_DEFAULTS: Rexp4Config = { gamma: 0.05, restart: 10, eta: 3, adviceScale: 1 };
 
 export interface BanditState {
   readonly experts: readonly string[];

@@ -162,8 +162,11 @@ describe('the device label queue over MQTT', () => {
     expect(parseConfig({ labels: { enabled: true, maxPerHour: 2 } }).labels).toMatchObject({
       enabled: true,
       maxPerHour: 2,
-      exploration: 0.3,
-      restartPeriod: 15,
+      // The toolchain's validated REXP4 defaults (tools/train/glance_train/active/rexp4.py Rexp4Config).
+      exploration: 0.05,
+      restartPeriod: 10,
+      learningRate: 3,
+      adviceScale: 1,
     });
     expect(() => parseConfig({ labels: { exploration: 2 } })).toThrow(/labels.exploration/);
     expect(() => parseConfig({ labels: { criteria: ['margin', 'vibes'] } })).toThrow(/labels.criteria/);

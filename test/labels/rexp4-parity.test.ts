@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { pythonExecutable, TRAIN_DIR } from '../../device/commands/train.ts';
 import { type LabelCandidate, LabelQueue } from '../../pipelines/labels/label-queue.ts';
 import { NumpyRandom } from '../../pipelines/labels/numpy-random.ts';
+import { REXP4_DEFAULTS } from '../../pipelines/labels/rexp4.ts';
 
 interface ScenarioCandidate extends LabelCandidate {
   readonly truth: number;
@@ -57,6 +58,25 @@ print(json.dumps([str(g.bit_generator.random_raw()), g.random(), int(g.choice(5,
     expect([rng.nextUint64().toString(), rng.random(), rng.choice([0.1, 0.3, 0.2, 0.25, 0.15])]).toEqual(
       JSON.parse(py.stdout),
     );
+  });
+
+  it("uses the toolchain's validated REXP4 defaults", () => {
+    // Rexp4Config's defaults are chosen on validation sessions (glance_train.active.tune); the device must not drift.
+    const code = `import json, dataclasses
+from glance_train.active.rexp4 import Rexp4Config
+print(json.dumps(dataclasses.asdict(Rexp4Config())))`;
+    const py = spawnSync(pythonExecutable(), ['-c', code], {
+      encoding: 'utf8',
+      env: { ...process.env, PYTHONPATH: join(TRAIN_DIR) },
+    });
+    expect(py.status, py.stderr).toBe(0);
+    const toolchain = JSON.parse(py.stdout) as Record<string, number>;
+    expect(REXP4_DEFAULTS).toEqual({
+      gamma: toolchain.gamma,
+      restart: toolchain.restart,
+      eta: toolchain.eta,
+      adviceScale: toolchain.advice_scale,
+    });
   });
 
   it('picks the same records with the same probabilities and ends with the same weights', () => {

@@ -49,8 +49,10 @@ TASKS: dict[str, PoolTask] = {
 }
 
 
-REWARDS = ("iw_gain", "change", "surprise", "iw_acc")
-"""Rewards for the ensembles (``rewards``); ``iw_gain`` is the paper's: importance-weighted accuracy gain."""
+REWARDS = ("iw_gain", "change", "surprise", "iw_acc", "oracle")
+"""Rewards for the ensembles (``rewards``); ``iw_gain`` is the paper's: importance-weighted accuracy
+gain. ``oracle`` is the round's gain in *test-set* accuracy, which no real session can see: only for
+``diagnose.py``, to measure how well REXP4 could do with an exact reward."""
 
 
 @dataclass(frozen=True)
@@ -122,14 +124,18 @@ def aulc(curve: Curve) -> float:
 
 
 def run_strategy(task: PoolTask, data: PoolData, strategy: str, seed: int, bandit: Rexp4Config | None = None,
-                 reward: str = "iw_gain") -> Curve:
-    """One labelling session; ``reward`` (one of ``REWARDS``; see ``rewards``) is for ensembles."""
+                 reward: str = "iw_gain", weights: dict[str, float] | None = None) -> Curve:
+    """One labelling session; ``reward`` (one of ``REWARDS``; see ``rewards``) is for ensembles, as are
+    ``weights``: the experts' starting weights instead of uniform (with η = 0 and no restart: fixed)."""
     if reward not in REWARDS:
         raise ValueError(f"unknown reward {reward!r}")
     rng = np.random.default_rng(seed)
     labelled = _seed_set(data, task.initial_per_class, rng)
     unlabelled = np.setdiff1d(np.arange(len(data.y_pool)), labelled)
     queue = _ensemble_queue(strategy, bandit, seed)
+    if queue is not None and weights is not None:
+        w = np.array([weights.get(e, 0.0) for e in queue.bandit.experts])
+        queue.bandit.weights = w / w.sum()
     needs_committee = queue is not None or strategy == "qbc"
     learner = Learner(data.classes)
     curve = Curve(strategy)
@@ -138,11 +144,15 @@ def run_strategy(task: PoolTask, data: PoolData, strategy: str, seed: int, bandi
     while True:
         learner.fit(data.x_pool[labelled], data.y_pool[labelled], needs_committee)
         predicted = learner.proba(data.x_pool).argmax(1)
+        accuracy = float((learner.proba(data.x_test).argmax(1) == data.y_test).mean())
         if queue is not None and before is not None:  # the previous round's answers are in and trained on
-            queue.end_round(_round_reward(reward, before, predicted, data, asked))
+            if reward == "oracle":
+                queue.end_round(accuracy - curve.accuracy[-1])
+            else:
+                queue.end_round(_round_reward(reward, before, predicted, data, asked))
             curve.weights.append(queue.weights)
         curve.labels.append(len(labelled))
-        curve.accuracy.append(float((learner.proba(data.x_test).argmax(1) == data.y_test).mean()))
+        curve.accuracy.append(accuracy)
         spent = len(labelled) - task.initial_per_class * data.classes
         if spent >= task.budget or len(unlabelled) == 0:
             break

@@ -119,6 +119,9 @@ def _markdown(result: dict[str, Any]) -> str:
               f"{100 * s['deal_minus_best_single']:+.2f} pp; DEAL − per-dataset best single (an oracle): "
               f"{100 * s['deal_minus_per_dataset_best']:+.2f} pp. DEAL beats random on: "
               + ", ".join(f"{d} {'yes' if v else 'no'}" for d, v in s["deal_beats_random"].items()) + ".", "",
+              "Why DEAL falls short (validation seeds; drawing vs top-k, fixed weights, an exact test-accuracy "
+              "reward): `deal_diagnosis.md` (`python -m glance_train.active.diagnose --out "
+              "reports/deal_diagnosis.json`).", "",
               " ".join(f"![{d}](deal_{d}.png)" for d in ds), ""]
     return "\n".join(lines)
 
