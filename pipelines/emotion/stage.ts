@@ -23,6 +23,7 @@ import { cropBox, eyeInput, sceneInput } from './inputs.ts';
 import type { EmotionModelIo } from './model-io.ts';
 import { headLogits, softmax } from './personal-head.ts';
 import { neutralPriorShares, reweight } from './prior.ts';
+import { inferenceTraceFromEnv } from './trace.ts';
 import { type Step, StepWindow } from './window.ts';
 
 type Tensor = ort.Tensor;
@@ -83,6 +84,7 @@ export class EmotionStage implements Stage {
   private readonly prior: { trained: readonly number[]; wanted: readonly number[] } | null;
   /** Pooled at the onset, while the steps before it are still in the window. */
   private openCause: EmotionCause | null = null;
+  private readonly trace = inferenceTraceFromEnv();
 
   constructor(private readonly deps: EmotionStageDeps) {
     const { io, config } = deps;
@@ -185,6 +187,7 @@ export class EmotionStage implements Stage {
     const head = stored && stored.base === model && stored.head.dim === embedding.length ? stored : null;
     const raw = softmax(head ? headLogits(head.head, embedding, logits) : logits);
     const probs = this.prior ? reweight(raw, this.prior.trained, this.prior.wanted) : raw;
+    this.trace?.(tNs, raw, probs);
     const headId = head ? `${head.model}#${head.version}` : null;
     const ev = this.detector.push(tNs, probs, () => ({ embedding, logits, model, head: headId }));
     if (ev?.kind === 'onset') {

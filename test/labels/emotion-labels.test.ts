@@ -248,7 +248,9 @@ describe('emotion records in the label queue and the personal head they train', 
       config,
       JSON.stringify({
         device: { id: 'dev1', dataDir: join(dir, 'data') },
-        emotion: { enabled: true },
+        // The sample's wearer shows no emotion, and at the stage's default operating point emotion-ship@1.2.0 records
+        // none there; this run tests the label flow, so a low operating point makes records to ask about.
+        emotion: { enabled: true, neutralPrior: null, onsetProbability: 0.3, offsetProbability: 0.2, minDurationS: 0 },
         attention: { enabled: false },
         labels: { enabled: true, maxPerHour: 120, maxOpen: 30, intervalS: 3600 },
         sync: { broker: { type: 'embedded', tcpPort: 0, wsPort: 0 }, companion: { enabled: false } },

@@ -19,6 +19,8 @@ interface Episode {
 }
 
 const EARLY_US = 750_000; // a window of eye frames may cross the threshold a little before the labelled onset
+/** Share of the records starting inside an episode that should name the episode's emotion ("most"). */
+const CLASS_MATCH = 0.75;
 
 describe('emotion stage on a session with emotion episodes', () => {
   let dir: string;
@@ -40,7 +42,7 @@ describe('emotion stage on a session with emotion episodes', () => {
     episodes = (truth as unknown as { emotion: { episodes: Episode[] } }).emotion.episodes;
     const dbFile = join(dir, 'g.db');
     const config = join(dir, 'glance.json');
-    // The default pipeline (attention on); the emotion stage enabled explicitly so the suite does not hang on the default.
+    // The default pipeline (attention on); the emotion stage (off by default) enabled with its defaults.
     writeFileSync(config, JSON.stringify({ emotion: { enabled: true } }));
     const run = glance([
       'run',
@@ -116,6 +118,29 @@ describe('emotion stage on a session with emotion episodes', () => {
 
   it('every record starts inside a ground-truth episode (no false alarms)', () => {
     for (const r of rows()) expect(episodeOf(r), `record at ${seconds(r.onset).toFixed(2)} s`).toBeDefined();
+  });
+
+  const classes = () => {
+    const inside = rows().filter((r) => episodeOf(r) !== undefined);
+    const matching = inside.filter((r) => episodeOf(r)?.emotion === r.emotion);
+    process.stderr.write(
+      `emotion classes: ${inside.map((r) => `${r.emotion} in ${episodeOf(r)?.emotion}`).join(', ')}\n`,
+    );
+    return { inside, matching };
+  };
+
+  it("reads at least one episode's emotion right: its first record names it", () => {
+    // emotion-ship@1.1.0 read none right (happy as sad, sad as disgust); 1.2.0 reads the happy one (docs/emotion.md)
+    const right = episodes.filter((e) => rows().find((r) => episodeOf(r) === e)?.emotion === e.emotion);
+    expect(right.length).toBeGreaterThanOrEqual(1);
+  });
+
+  // Not yet: 1.2.0 reads the sad episode as angry (1 of 2 records right). Passes here while the gap remains, and
+  // fails (so it must become a plain test) once most records name their episode's emotion.
+  it.fails(`most records name their episode's emotion (at least ${CLASS_MATCH * 100} %)`, () => {
+    const { inside, matching } = classes();
+    expect(inside.length).toBeGreaterThanOrEqual(episodes.length);
+    expect(matching.length / inside.length).toBeGreaterThanOrEqual(CLASS_MATCH);
   });
 
   it('names as the cause of each detected episode an object that was at the gaze before its onset', () => {

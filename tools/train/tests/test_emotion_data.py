@@ -116,3 +116,34 @@ def test_neutral_gaze_covers_the_frame_as_a_session_wearer_does() -> None:
     for fx, fy in MARKER_POINTS[:9:2]:  # the calibration grid's corners and centre
         assert float(np.min(np.hypot(g[:, 0] - fx, g[:, 1] - fy))) < 0.05, (fx, fy)
     assert background > 0.1 * len(g)
+
+
+def test_eye_crops_pass_the_camera_codec_as_the_daemon_reads_them() -> None:
+    """Version 3: eyes drawn at the eye camera's 192 px go through H.264 and back before the area-resize, as the
+    daemon reads its recordings (eye_camera.py); the codec changes pixels a little, not the picture."""
+    from glance_train.emotion.eye_camera import CAMERA_SIZE, camera_augment, through_codec
+    from glance_train.synth.eye_model import make_eye_geometry
+    from glance_train.synth.eye_render import render_eye
+    from glance_train.synth.eye_state import EyeAppearance, EyeState
+
+    rng = np.random.default_rng(3)
+    geometry, appearance = make_eye_geometry("right", rng), EyeAppearance.random(rng)
+    augment = camera_augment(rng)
+    frames = [
+        render_eye(EyeState(geometry=geometry, appearance=appearance, gaze=(0.05 * k, 0.0, 1.0), pupil_radius_mm=2.0,
+                            openness=0.8, blink=False, squint=0.1), rng, CAMERA_SIZE, augment)[0]
+        for k in range(5)
+    ]
+    crops = through_codec(frames, 4.0, 32)
+    direct = [cv2.resize(f, (32, 32), interpolation=cv2.INTER_AREA) for f in frames]
+    assert len(crops) == 5 and crops[0].shape == (32, 32) and crops[0].dtype == np.uint8
+    diff = np.mean([np.abs(a.astype(float) - b.astype(float)).mean() for a, b in zip(crops, direct, strict=True)])
+    assert 0.0 < diff < 4.0
+
+
+def test_objects_sit_low_and_high_in_the_frame() -> None:
+    """Version 3: dwelling on an object low in the frame is something every class does (version 2's objects sat at
+    35-60 % of the height, so only sad clips' gaze rested at the bottom)."""
+    ys = [o.base[1] / world.height for seed in range(40)
+          for world in [make_world(np.random.default_rng(seed), "ball")[0]] for o in world.objects]
+    assert min(ys) < 0.25 and max(ys) > 0.75

@@ -22,8 +22,8 @@ REPO_ROOT = Path(__file__).resolve().parents[4]
 MODELS = (("emotion-eye", "eye only"), ("emotion-ship", "emotionship-aware (eye + attended scene)"))
 
 
-VERSION = "1.1.0"
-"""The pair compared by default: version 2 of the synthetic data (generate.VERSION), the models the daemon serves."""
+VERSION = "1.2.0"
+"""The pair compared by default: version 3 of the synthetic data (generate.VERSION), the models the daemon serves."""
 
 
 def compare(zoo: Path, out: Path, version: str = VERSION) -> dict[str, Any]:

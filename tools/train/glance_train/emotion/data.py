@@ -15,12 +15,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from glance_train.emotion import expression, generate, labels, layout, scene_clip
+from glance_train.emotion import expression, eye_camera, generate, labels, layout, scene_clip
 from glance_train.emotion.dataset import DecodedSet, decode
-from glance_train.synth import eye_model, eye_render, eye_state, scene_objects, scene_render
+from glance_train.synth import eye_model, eye_render, eye_state, scene_objects, scene_render, video
 
-_SOURCES = (expression, generate, labels, layout, scene_clip, eye_model, eye_render, eye_state, scene_objects,
-            scene_render)
+_SOURCES = (expression, eye_camera, generate, labels, layout, scene_clip, eye_model, eye_render, eye_state,
+            scene_objects, scene_render, video)
 SPLITS = ("train", "val", "test")
 
 

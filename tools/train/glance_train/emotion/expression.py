@@ -40,6 +40,12 @@ EXPRESSIONS: dict[str, Expression] = {
 }
 
 
+OPENNESS = (0.68, 0.95)
+"""Relaxed lid opening of the population's wearers. Version 2 drew 0.68-0.86, and the session generator's wearer
+(synth/gaze_script.py, the bundled sample's) opens 0.84-0.98, so its wide-open eye was outside what the models
+knew and, with its pupil wander, looked like fear's widened eye."""
+
+
 @dataclass(frozen=True)
 class Wearer:
     """What one person brings to every clip: baselines and how strongly they express."""
@@ -55,7 +61,7 @@ class Wearer:
     @staticmethod
     def random(rng: np.random.Generator) -> Wearer:
         return Wearer(
-            openness=float(rng.uniform(0.68, 0.86)),
+            openness=float(rng.uniform(*OPENNESS)),
             squint=float(rng.uniform(0.0, 0.2)),
             pupil_mm=float(rng.uniform(3.6, 5.6)),
             expressiveness=float(rng.uniform(0.6, 1.2)),
@@ -86,17 +92,23 @@ class EyeTrack:
     """bool: the frame catches a blink."""
 
 
-LIGHT_CHANGE_P = 0.4
-"""Share of clips whose light changes. Version 1 of the data had none, so a session wearer's light-driven pupil
-swings (the bundled sample's: +-1.6 mm over tens of seconds) read as the dilation of fear or surprise."""
+LIGHT_CHANGE_P = 0.5
+"""Share of clips whose pupil wanders for reasons the eye region does not show (light, a cloud, another room,
+arousal unrelated to any expression). Version 1 had none, so a session wearer's swings read as the dilation of
+fear or surprise; version 2 had them in 40 % of clips up to +-1.2 mm, half of what the session generator's wearer
+does (synth/gaze_script.py: 4.7 +- 2.4 mm, four sines at 0.02-0.25 Hz), and the bundled sample's wander still
+read as fear. Version 3 draws that same process."""
+WANDER_MM = (0.3, 2.4)
+WANDER_HZ = (0.02, 0.25)
 
 
 def light_swing(rng: np.random.Generator, t_s: np.ndarray) -> np.ndarray:
-    """A light-driven pupil change over the clip: two slow sines (0.04-0.2 Hz), up to +-1.2 mm, zero mean."""
-    amp = float(rng.uniform(0.3, 1.2))
-    f = rng.uniform(0.04, 0.2, 2)
-    ph = rng.uniform(0.0, 2 * math.pi, 2)
-    w = rng.uniform(0.5, 1.0, 2)
+    """An unexplained pupil wander over the clip, zero mean: four sines at 0.02-0.25 Hz whose weighted sum
+    reaches at most the amplitude (0.3-2.4 mm), as synth/gaze_script.py draws a session wearer's pupil."""
+    amp = float(rng.uniform(*WANDER_MM))
+    f = rng.uniform(*WANDER_HZ, 4)
+    ph = rng.uniform(0.0, 2 * math.pi, 4)
+    w = rng.uniform(0.5, 1.0, 4)
     wave = (w[:, None] * np.sin(2 * math.pi * f[:, None] * t_s[None, :] + ph[:, None])).sum(0) / w.sum()
     return amp * (wave - wave.mean())
 

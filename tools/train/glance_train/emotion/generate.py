@@ -23,25 +23,28 @@ import cv2
 import numpy as np
 
 from glance_train.emotion.expression import Wearer, eye_track
+from glance_train.emotion.eye_camera import CAMERA_SIZE, camera_augment, through_codec
 from glance_train.emotion.labels import EMOTIONS
 from glance_train.emotion.layout import ClipInfo, FrameTable, eye_path, scene_path, write_clips, write_dataset_json
 from glance_train.emotion.layout import write_frames
 from glance_train.emotion.scene_clip import clip_scene
 from glance_train.synth.eye_model import make_eye_geometry
 from glance_train.synth.eye_render import render_eye
-from glance_train.synth.eye_state import EyeAppearance, EyeAugment, EyeState
+from glance_train.synth.eye_state import EyeAppearance, EyeState
 from glance_train.synth.scene_render import render_scene
 
 GENERATOR = "glance_train.emotion.generate"
-VERSION = 2
+VERSION = 3
 """2: neutral clips view freely and follow calibration markers (scene_clip.NEUTRAL_GAZE), twice as many neutral
-clips, gaze over the session camera's whole field, the pupil measured in the image as the device measures it."""
+clips, gaze over the session camera's whole field, the pupil measured in the image as the device measures it.
+3: eye crops through the daemon's path (eye_camera.py: drawn at the camera's 192 px, H.264 encoded and decoded,
+area-resized), and the wearer's unexplained pupil wander as wide as the session generator's (expression.py)."""
 FPS = 4.0
 FRAMES = 22
 ONSET_RANGE = (5, 9)
 EYE_SIZE = 32
-RENDER_SIZE = 48
-"""Eyes are drawn at 48 px and area-downscaled to 32: smoother lids than drawing at 32 directly."""
+RENDER_SIZE = CAMERA_SIZE
+"""Eyes are drawn at the eye camera's size and pass its codec before the area-downscale to 32 (eye_camera.py)."""
 AZ_RANGE_DEG, EL_RANGE_DEG = 64.0, 50.0
 """Eye rotation across the scene frame: normalised gaze 0..1 spans these angles (the synthetic session scene
 camera's field, +-32 x +-25 degrees: version 1's +-25 x +-19 left a session's corners outside what the models saw)."""
@@ -81,14 +84,10 @@ def render_clip(job: ClipJob) -> ClipInfo:
     onset_s = math.inf if neutral else onset / FPS
     track, _ = eye_track(rng, job.wearer, job.emotion, t_s, onset_s)
     scene = clip_scene(rng, job.emotion, t_s, onset_s)
-    augment = EyeAugment(
-        noise_sigma=float(rng.uniform(1.0, 4.0)),
-        blur_sigma=float(rng.uniform(0.4, 1.0)),
-        gain=float(rng.uniform(0.85, 1.15)),
-        offset=float(rng.uniform(-10, 10)),
-    )
+    augment = camera_augment(rng)
     confidence = np.where(track.blink, rng.uniform(0.0, 0.3, FRAMES), rng.uniform(0.85, 1.0, FRAMES))
     measured = np.zeros(FRAMES)
+    camera: list[np.ndarray] = []
     for k in range(FRAMES):
         blink = bool(track.blink[k])
         state = EyeState(
@@ -107,14 +106,15 @@ def render_clip(job: ClipJob) -> ClipInfo:
             float(rng.uniform(1.0, 3.0)) if blink
             else drawn.major / RENDER_SIZE * MM_PER_WIDTH + float(rng.normal(0.0, 0.05))
         )
-        crop = cv2.resize(img, (EYE_SIZE, EYE_SIZE), interpolation=cv2.INTER_AREA)
-        path = eye_path(job.root, job.clip, k)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        cv2.imwrite(str(path), crop)
+        camera.append(img)
         frame, _ = render_scene(scene.world, float(t_s[k]))
         path = scene_path(job.root, job.clip, k)
         path.parent.mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(path), frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    for k, crop in enumerate(through_codec(camera, FPS, EYE_SIZE)):
+        path = eye_path(job.root, job.clip, k)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(path), crop)
     objects = [scene.world.objects[i].cls if i >= 0 else "" for i in scene.on_object]
     labels = ["neutral" if neutral or k < onset else job.emotion for k in range(FRAMES)]
     table = FrameTable(

@@ -23,6 +23,13 @@ from glance_train.synth.scene_objects import CLASSES, PALETTE, SceneObject, Scen
 NEUTRAL_GAZE: tuple[tuple[str, float], ...] = (("browse", 0.3), ("wander", 0.45), ("markers", 0.25))
 """Gaze behaviours of neutral clips and their shares: dwell on the objects; view freely (objects and background
 points anywhere in the frame, as the session generator's wearer does); follow calibration markers."""
+FREE_VIEW_P = 0.5
+"""Share of emotional clips whose wearer goes on viewing freely after the onset instead of showing the emotion's
+gaze behaviour. Version 2 had 0.3, and there only sad clips dwelt at the frame's bottom (objects sat at 35-60 %
+of the height): on a generated session a neutral dwell on an object low in the frame read as sadness."""
+OBJECT_Y = (0.15, 0.85)
+"""Objects' height in the frame (fraction): anywhere, as in the session generator's scenes (version 2: 0.35-0.6),
+so dwelling low or high on an object is something every class does."""
 MARKER_POINTS: tuple[tuple[float, float], ...] = (
     *((fx, fy) for fy in (0.1, 0.5, 0.9) for fx in (0.1, 0.5, 0.9)),
     (0.3, 0.3), (0.7, 0.3), (0.7, 0.7), (0.3, 0.7),
@@ -61,7 +68,7 @@ def make_world(rng: np.random.Generator, cause: str) -> tuple[SceneWorld, int]:
         slot = int(order[i])
         size = float(rng.uniform(20, 28))
         bx = SCENE_W * (0.2 + 0.3 * slot) + rng.uniform(-8, 8)
-        by = SCENE_H * rng.uniform(0.35, 0.6)
+        by = SCENE_H * rng.uniform(*OBJECT_Y)
         jitter = rng.integers(-25, 26, 3)
         colour = tuple(int(np.clip(c + d, 0, 255)) for c, d in zip(PALETTE[cls], jitter, strict=True))
         ph = rng.uniform(0, 2 * math.pi, 4)
@@ -164,7 +171,7 @@ def gaze_path(
 ) -> tuple[np.ndarray, np.ndarray]:
     behaviour = EXPRESSIONS[emotion].gaze
     plan = _neutral_plan(rng, world, len(t_s)) if emotion == "neutral" else None
-    if behaviour != "browse" and rng.random() < 0.3:
+    if behaviour != "browse" and rng.random() < FREE_VIEW_P:
         # not everyone shows it in the gaze: they go on viewing freely
         after = int(np.searchsorted(t_s, onset_s))
         plan = [(cause, None)] * after + free_view(rng, world, len(t_s) - after)

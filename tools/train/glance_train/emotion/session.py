@@ -28,13 +28,14 @@ from glance_train.synth.seeding import child_rng
 from glance_train.synth.session import SessionConfig, generate_session
 
 WEARER_OPENNESS = 0.78
-"""The timeline's relaxed lids (~0.91) scaled to this wearer's: the emotion data's wearers open 0.68-0.86."""
+"""The timeline's relaxed lids (~0.91) scaled to this wearer's, inside the emotion data's wearers (0.68-0.95 since
+data version 3, expression.OPENNESS)."""
 PUPIL_MM = 4.3
 GAZE_SCALE = 0.75
-"""The emotion clips' eye turns over +-25 x +-19 degrees (generate.AZ_RANGE_DEG, EL_RANGE_DEG); the session's
-scene camera spans +-32 x +-25. Shrinking the eye's rotation keeps this session inside the range the models saw;
-the daemon's gaze calibration learns the mapping from the markers as always. A model trained on wider gaze
-(future data) would not need it."""
+"""The eye's rotations shrunk (the daemon's gaze calibration learns the mapping from the markers as always). Data
+version 1's clips turned the eye over +-25 x +-19 degrees, the session's scene camera spans +-32 x +-25; since
+version 2 the clips span the whole field, and the test session keeps 0.75 so that its numbers stay comparable
+with the earlier versions' (docs/emotion.md)."""
 EPISODE_S = (4.0, 5.0)
 LEAD_S = 1.0
 """An episode starts this long into a dwell on its cause: the wearer has been looking at it."""
