@@ -67,10 +67,41 @@ def test_bad_frames_are_drawn_only_when_asked_and_cover_about_their_share() -> N
     plans = [bad_frame_plan(20, 0.3, rng) for _ in range(50)]
     share = np.mean([sum(k is not None for k in p) / 20 for p in plans])
     assert 0.3 <= share <= 0.45  # bursts may overshoot the target by up to 3 frames
-    assert {k for p in plans for k in p if k} == {"motion_blur", "occlusion", "profile", "misaligned"}
+    assert {k for p in plans for k in p if k} == {"motion_blur", "occlusion", "profile", "misaligned"}  # no switch
     a = synthetic_tracks(SynthSpec(5, 4, 2, 2, (1, 1), (6, 6)), 32)
     b = synthetic_tracks(SynthSpec(5, 4, 2, 2, (1, 1), (6, 6), bad_rate=(0.0, 0.0)), 32)
     assert all(np.array_equal(x, y) for x, y in zip(a.crops, b.crops))
+
+
+def test_identity_switch_frames_come_from_a_person_on_screen_at_the_same_time() -> None:
+    """A switch run is contiguous, a minority of its track, inside the bad-frame budget, and its frames are another
+    person's frames from a track of the same video and slot; with switch_rate 0 the old tracks are drawn exactly."""
+    from glance_train.faces.data import vc_batch
+    from glance_train.faces.synth_faces import SWITCH
+
+    spec = SynthSpec(5, 6, 3, 3, (1, 1), (8, 10), bad_rate=(0.3, 0.4), switch_rate=0.6)
+    plans: list[list[str | None]] = []
+    data = synthetic_tracks(spec, 32, plans=plans)
+    switched = checked = 0
+    for i, plan in enumerate(plans):
+        run = [t for t, k in enumerate(plan) if k == SWITCH]
+        if not run:
+            continue
+        switched += 1
+        assert run == list(range(run[0], run[-1] + 1)) and len(run) <= 0.4 * len(plan) + 0.5
+        others = [j for j in range(len(data)) if data.videos[j] == data.videos[i] and data.slots[j] == data.slots[i]
+                  and data.labels[j] != data.labels[i]]
+        if any(SWITCH in plans[j] for j in others):
+            continue  # the source frame may since have been replaced by that track's own switch
+        checked += 1
+        for t in run:
+            assert any(any(np.array_equal(data.crops[i][t], f) for f in data.crops[j]) for j in others)
+    assert switched >= len(plans) // 4 and checked >= 1
+    old = SynthSpec(5, 6, 3, 3, (1, 1), (8, 10), bad_rate=(0.3, 0.4))
+    assert all(np.array_equal(a, b) for a, b in zip(synthetic_tracks(old, 32).crops,
+                                                    synthetic_tracks(SynthSpec(**{**old.__dict__, "switch_rate": 0.0}), 32).crops))
+    x1, m1, x2, m2, groups = vc_batch(data, 2, 3, 16, np.random.default_rng(0), switch=1.0)
+    assert x1.shape == x2.shape and x1.shape[1:] == (16, 32, 32) and len(groups) == len(x1)
 
 
 def test_headroom_oracle_and_head_start_from_pooling() -> None:
