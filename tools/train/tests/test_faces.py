@@ -17,7 +17,7 @@ from glance_train.faces.synth_faces import bad_frame_plan
 from glance_train.faces.train import embed, synth
 
 torch.set_num_threads(1)
-WEIGHTS = Path(__file__).parent / "fixtures" / "face-track-1.0.0.pt"
+WEIGHTS = Path(__file__).parent / "fixtures" / "face-track-1.1.0.pt"  # the zoo's published version
 
 
 def test_nmi_matches_scikit_learn_and_wcp_is_purity() -> None:
@@ -124,28 +124,18 @@ def test_headroom_oracle_and_head_start_from_pooling() -> None:
     assert history[0][1] == pytest.approx(scores(pool(frames), data.labels)[0])
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the paper's claim does not hold here (docs/faces.md): the shipped 1.0.0 trails the average of its own "
-    "frame embeddings on these held-out tracks (NMI 0.783 vs 0.826, WCP 0.646 vs 0.701; clean tracks 0.824 vs "
-    "0.833), and the fairer 1.1.0 recipe (frozen frame encoder, attention head that starts as pooling, "
-    "co-occurrence negatives, bad frames, temporal augmentation) measured NMI gain -0.002 +- 0.003 and WCP gain "
-    "0.000 over 3 seeds, so it was not published. Why (faces.headroom, validation people, 3 frozen encoders): "
-    "leaving out every bad frame by oracle gains +0.002 +- 0.007 NMI over pooling, a head trained with identity "
-    "labels at best +0.006 +- 0.006, and pooling already solves the self-supervised half-track task (99.6%); a "
-    "frame-weights-only head trained through the toolchain (views 70% spoilt) gained +0.001 +- 0.007 NMI on fresh "
-    "validation-like people, so no recipe was published; the test measures it and passes once it holds",
-)
-def test_track_embedding_beats_average_pooled_frames_on_held_out_tracks() -> None:
+def _held_out_scores(switch_rate: float) -> dict[str, tuple[float, float]]:
     """Held-out synthetic people (the test pool the trainer never saw), with bad frames as real tracks have
-    (blur, occlusion, near-profile, drifted boxes: up to 40% of a track): cluster tracks with the number of
-    people known, once with the transformer's track embeddings and once with the average of the same network's
-    frame embeddings, the paper's baseline; NMI and WCP by the project's code, NMI checked against scikit-learn."""
+    (blur, occlusion, near-profile, drifted boxes and, at ``switch_rate``, identity switches: up to 40% of a
+    track): cluster tracks with the number of people known, once with the published face-track's track embeddings
+    and once with the average of the same network's frame embeddings, the paper's baseline; NMI and WCP by the
+    project's code, NMI checked against scikit-learn."""
     ckpt = torch.load(WEIGHTS)
     cfg = FaceTrackConfig(**ckpt["model_config"])
     model = FaceTrackNet(cfg)
     model.load_state_dict(ckpt["state_dict"])
-    data = synthetic_tracks(synth({**ckpt["experiment"]["data"]["test"], "bad_rate": [0.0, 0.4]}), cfg.input_size)
+    spec = {**ckpt["experiment"]["data"]["test"], "bad_rate": [0.0, 0.4], "switch_rate": switch_rate}
+    data = synthetic_tracks(synth(spec), cfg.input_size)
     k = len(np.unique(data.labels))
     scores = {}
     for kind, pooled in (("track", False), ("pooled", True)):
@@ -154,6 +144,30 @@ def test_track_embedding_beats_average_pooled_frames_on_held_out_tracks() -> Non
         assert ours == pytest.approx(normalized_mutual_info_score(data.labels, clusters), abs=1e-9)
         scores[kind] = (ours, wcp(data.labels, clusters))
     print(scores)
+    return scores
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="face-track 1.1.0 (head trained with identity switches, published by the rule fixed beforehand: mean "
+    "NMI gain over pooling +0.009 on validation and +0.001 on fresh validation-like draws over seeds 7/8/9) does "
+    "not beat pooling on the held-out tracks WITH switch frames (switch_rate 0.5, 123 tracks): NMI 0.796 vs "
+    "0.800, WCP 0.634 vs 0.642; seeds 8/9 of the same recipe: 0.000 / -0.004 NMI (docs/faces.md). The oracle "
+    "headroom is there (+0.033 NMI on validation), the self-supervised head does not reach it; the test "
+    "measures it and passes once it holds",
+)
+def test_track_embedding_beats_average_pooled_frames_on_held_out_tracks() -> None:
+    """With identity switches among the bad frames (the rate the published model was trained and chosen with)."""
+    scores = _held_out_scores(float(torch.load(WEIGHTS)["experiment"]["data"]["test"]["switch_rate"]))
+    assert scores["track"][0] > scores["pooled"][0]
+    assert scores["track"][1] > scores["pooled"][1]
+
+
+def test_track_embedding_against_pooling_on_held_out_tracks_without_identity_switches() -> None:
+    """The same held-out people with the old bad frames only (no switch). 1.1.0 (seed 7) is ahead here, NMI
+    0.833 vs 0.823, WCP 0.717 vs 0.709 (127 tracks) — but seeds 8 and 9 of the same recipe tie exactly (their
+    heads stayed at or returned to pooling here), so this is one seed's margin, not a property of the recipe."""
+    scores = _held_out_scores(0.0)
     assert scores["track"][0] > scores["pooled"][0]
     assert scores["track"][1] > scores["pooled"][1]
 
