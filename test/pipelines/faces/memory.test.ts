@@ -41,7 +41,7 @@ describe('face memory on a real video', () => {
     const count = (sql: string) => db.prepare(sql).pluck().get() as number;
     expect(stage.memory.stored).toBeGreaterThanOrEqual(2);
     expect(count('SELECT COUNT(*) FROM faces')).toBe(stage.memory.stored);
-    expect(count("SELECT COUNT(*) FROM faces WHERE model = 'face-track@1.0.0' AND length(embedding) = 256")).toBe(
+    expect(count("SELECT COUNT(*) FROM faces WHERE model = 'face-track@1.2.0' AND length(embedding) = 256")).toBe(
       stage.memory.stored,
     );
     const repo = new FaceRepository(db, dataDir);

@@ -17,7 +17,7 @@ from glance_train.faces.synth_faces import bad_frame_plan
 from glance_train.faces.train import embed, synth
 
 torch.set_num_threads(1)
-WEIGHTS = Path(__file__).parent / "fixtures" / "face-track-1.0.0.pt"
+WEIGHTS = Path(__file__).parent / "fixtures" / "face-track-1.2.0.pt"  # the version the registry serves
 
 
 def test_nmi_matches_scikit_learn_and_wcp_is_purity() -> None:
@@ -62,15 +62,64 @@ def test_the_attention_residual_head_starts_as_average_pooling() -> None:
     assert torch.allclose(w[1, :5], torch.full((5,), 0.2)) and float(w[1, 5:].sum()) < 1e-6
 
 
+def test_the_consensus_head_starts_as_the_reweighted_mean_and_down_weights_a_minority() -> None:
+    """With ``consensus`` on (1.2.0), the untrained head is the iteratively re-weighted mean of the frame
+    embeddings; frames of another person making up a minority of the track get less weight than the rest."""
+    torch.manual_seed(0)
+    model = FaceTrackNet(FaceTrackConfig(aggregator="attention-residual", consensus=0.05)).eval()
+    a, b = torch.rand(1, 1, 32, 32), torch.rand(1, 1, 32, 32)
+    crops = torch.cat([a.expand(1, 11, 32, 32), b.expand(1, 5, 32, 32)], dim=1) + 0.01 * torch.rand(1, 16, 32, 32)
+    mask = torch.ones(1, 16)
+    with torch.no_grad():
+        w = model.frame_weights(crops, mask)[0]
+        f = model.frame_embeddings(crops)[0]
+        mean = torch.nn.functional.normalize(f.mean(0), dim=0)
+        for _ in range(3):
+            mean = torch.nn.functional.normalize((torch.softmax(f @ mean / 0.05, 0)[:, None] * f).sum(0), dim=0)
+        assert torch.allclose(model(crops, mask)[0], mean, atol=1e-5)
+    assert float(w[:11].mean()) > float(w[11:].mean())
+
+
 def test_bad_frames_are_drawn_only_when_asked_and_cover_about_their_share() -> None:
     rng = np.random.default_rng(0)
     plans = [bad_frame_plan(20, 0.3, rng) for _ in range(50)]
     share = np.mean([sum(k is not None for k in p) / 20 for p in plans])
     assert 0.3 <= share <= 0.45  # bursts may overshoot the target by up to 3 frames
-    assert {k for p in plans for k in p if k} == {"motion_blur", "occlusion", "profile", "misaligned"}
+    assert {k for p in plans for k in p if k} == {"motion_blur", "occlusion", "profile", "misaligned"}  # no switch
     a = synthetic_tracks(SynthSpec(5, 4, 2, 2, (1, 1), (6, 6)), 32)
     b = synthetic_tracks(SynthSpec(5, 4, 2, 2, (1, 1), (6, 6), bad_rate=(0.0, 0.0)), 32)
     assert all(np.array_equal(x, y) for x, y in zip(a.crops, b.crops))
+
+
+def test_identity_switch_frames_come_from_a_person_on_screen_at_the_same_time() -> None:
+    """A switch run is contiguous, a minority of its track, inside the bad-frame budget, and its frames are another
+    person's frames from a track of the same video and slot; with switch_rate 0 the old tracks are drawn exactly."""
+    from glance_train.faces.data import vc_batch
+    from glance_train.faces.synth_faces import SWITCH
+
+    spec = SynthSpec(5, 6, 3, 3, (1, 1), (8, 10), bad_rate=(0.3, 0.4), switch_rate=0.6)
+    plans: list[list[str | None]] = []
+    data = synthetic_tracks(spec, 32, plans=plans)
+    switched = checked = 0
+    for i, plan in enumerate(plans):
+        run = [t for t, k in enumerate(plan) if k == SWITCH]
+        if not run:
+            continue
+        switched += 1
+        assert run == list(range(run[0], run[-1] + 1)) and len(run) <= 0.4 * len(plan) + 0.5
+        others = [j for j in range(len(data)) if data.videos[j] == data.videos[i] and data.slots[j] == data.slots[i]
+                  and data.labels[j] != data.labels[i]]
+        if any(SWITCH in plans[j] for j in others):
+            continue  # the source frame may since have been replaced by that track's own switch
+        checked += 1
+        for t in run:
+            assert any(any(np.array_equal(data.crops[i][t], f) for f in data.crops[j]) for j in others)
+    assert switched >= len(plans) // 4 and checked >= 1
+    old = SynthSpec(5, 6, 3, 3, (1, 1), (8, 10), bad_rate=(0.3, 0.4))
+    assert all(np.array_equal(a, b) for a, b in zip(synthetic_tracks(old, 32).crops,
+                                                    synthetic_tracks(SynthSpec(**{**old.__dict__, "switch_rate": 0.0}), 32).crops))
+    x1, m1, x2, m2, groups = vc_batch(data, 2, 3, 16, np.random.default_rng(0), switch=1.0)
+    assert x1.shape == x2.shape and x1.shape[1:] == (16, 32, 32) and len(groups) == len(x1)
 
 
 def test_headroom_oracle_and_head_start_from_pooling() -> None:
@@ -93,28 +142,18 @@ def test_headroom_oracle_and_head_start_from_pooling() -> None:
     assert history[0][1] == pytest.approx(scores(pool(frames), data.labels)[0])
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the paper's claim does not hold here (docs/faces.md): the shipped 1.0.0 trails the average of its own "
-    "frame embeddings on these held-out tracks (NMI 0.783 vs 0.826, WCP 0.646 vs 0.701; clean tracks 0.824 vs "
-    "0.833), and the fairer 1.1.0 recipe (frozen frame encoder, attention head that starts as pooling, "
-    "co-occurrence negatives, bad frames, temporal augmentation) measured NMI gain -0.002 +- 0.003 and WCP gain "
-    "0.000 over 3 seeds, so it was not published. Why (faces.headroom, validation people, 3 frozen encoders): "
-    "leaving out every bad frame by oracle gains +0.002 +- 0.007 NMI over pooling, a head trained with identity "
-    "labels at best +0.006 +- 0.006, and pooling already solves the self-supervised half-track task (99.6%); a "
-    "frame-weights-only head trained through the toolchain (views 70% spoilt) gained +0.001 +- 0.007 NMI on fresh "
-    "validation-like people, so no recipe was published; the test measures it and passes once it holds",
-)
-def test_track_embedding_beats_average_pooled_frames_on_held_out_tracks() -> None:
+def _held_out_scores(switch_rate: float) -> dict[str, tuple[float, float]]:
     """Held-out synthetic people (the test pool the trainer never saw), with bad frames as real tracks have
-    (blur, occlusion, near-profile, drifted boxes: up to 40% of a track): cluster tracks with the number of
-    people known, once with the transformer's track embeddings and once with the average of the same network's
-    frame embeddings, the paper's baseline; NMI and WCP by the project's code, NMI checked against scikit-learn."""
+    (blur, occlusion, near-profile, drifted boxes and, at ``switch_rate``, identity switches: up to 40% of a
+    track): cluster tracks with the number of people known, once with the published face-track's track embeddings
+    and once with the average of the same network's frame embeddings, the paper's baseline; NMI and WCP by the
+    project's code, NMI checked against scikit-learn."""
     ckpt = torch.load(WEIGHTS)
     cfg = FaceTrackConfig(**ckpt["model_config"])
     model = FaceTrackNet(cfg)
     model.load_state_dict(ckpt["state_dict"])
-    data = synthetic_tracks(synth({**ckpt["experiment"]["data"]["test"], "bad_rate": [0.0, 0.4]}), cfg.input_size)
+    spec = {**ckpt["experiment"]["data"]["test"], "bad_rate": [0.0, 0.4], "switch_rate": switch_rate}
+    data = synthetic_tracks(synth(spec), cfg.input_size)
     k = len(np.unique(data.labels))
     scores = {}
     for kind, pooled in (("track", False), ("pooled", True)):
@@ -123,6 +162,35 @@ def test_track_embedding_beats_average_pooled_frames_on_held_out_tracks() -> Non
         assert ours == pytest.approx(normalized_mutual_info_score(data.labels, clusters), abs=1e-9)
         scores[kind] = (ours, wcp(data.labels, clusters))
     print(scores)
+    return scores
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="face-track 1.2.0 (consensus-weighted head, published by the rule fixed beforehand: mean NMI gain over "
+    "pooling +0.034 on validation, +0.002 on fresh validation-like draws, seeds 7/8/9) is ahead of pooling in NMI "
+    "but behind in WCP on the held-out tracks WITH identity switches (switch_rate 0.5, 123 tracks): NMI 0.805 vs "
+    "0.800, WCP 0.634 vs 0.642; seeds 8/9: NMI -0.007 / -0.010. 1.1.0 (learnt head): 0.796 vs 0.800, 0.634 vs "
+    "0.642. On 8 fresh validation-like draws (after the decision) 1.2.0 gains +0.031 NMI / +0.031 WCP on "
+    "average (NMI ahead in 8/8): this one fixed held-out draw is at the low end of that spread, docs/faces.md",
+)
+def test_track_embedding_beats_average_pooled_frames_on_held_out_tracks() -> None:
+    """With identity switches among the bad frames (the rate the served model was trained and chosen with)."""
+    scores = _held_out_scores(float(torch.load(WEIGHTS)["experiment"]["data"]["test"]["switch_rate"]))
+    assert scores["track"][0] > scores["pooled"][0]
+    assert scores["track"][1] > scores["pooled"][1]
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="without identity switches (the old bad frames only, 127 tracks) face-track 1.2.0 ties or trails "
+    "pooling: NMI 0.822 vs 0.823, WCP 0.693 vs 0.709 (seeds 8/9: +0.005 / -0.001 NMI); 1.1.0 was ahead here "
+    "(0.833 vs 0.823, 0.717 vs 0.709) at one seed of three. The oracle that drops every bad frame gains +0.002 "
+    "on such tracks (validation): nothing for a track head to win, docs/faces.md",
+)
+def test_track_embedding_against_pooling_on_held_out_tracks_without_identity_switches() -> None:
+    """The same held-out people with the old bad frames only (no switch)."""
+    scores = _held_out_scores(0.0)
     assert scores["track"][0] > scores["pooled"][0]
     assert scores["track"][1] > scores["pooled"][1]
 

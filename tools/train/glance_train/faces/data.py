@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from glance_train.data.cache import default_cache_dir
-from glance_train.faces.synth_faces import random_identity, random_scene, render_track
+from glance_train.faces.synth_faces import SWITCH, random_identity, random_scene, render_track
 from glance_train.faces.tracking import TrackerConfig, tracks_from_video
 
 OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
@@ -100,6 +100,9 @@ class SynthSpec:
     length: tuple[int, int]
     bad_rate: tuple[float, float] = (0.0, 0.0)
     """Per track, the share of bad frames (blur, occlusion, profile, misaligned box) is drawn from this range."""
+    switch_rate: float = 0.0
+    """The chance that a track with bad frames spends part of that budget (half to all of it, one contiguous run)
+    on an identity switch: frames of another person on screen with it (``synth_faces.SWITCH``)."""
 
 
 def synthetic_tracks(spec: SynthSpec, size: int, label_offset: int = 0,
@@ -109,18 +112,49 @@ def synthetic_tracks(spec: SynthSpec, size: int, label_offset: int = 0,
     rng = np.random.default_rng(spec.seed)
     pool = [random_identity(rng) for _ in range(spec.identities)]
     crops, vids, labels, sources, slots = [], [], [], [], []
+    own_plans: list[list[str | None]] = []
     for v in range(spec.videos):
         scene = random_scene(rng)
+        first = len(crops)
         for person in rng.choice(spec.identities, spec.ids_per_video, replace=False):
             for k in range(int(rng.integers(spec.tracks_per_id[0], spec.tracks_per_id[1] + 1))):
                 n = int(rng.integers(spec.length[0], spec.length[1] + 1))
                 bad = float(rng.uniform(*spec.bad_rate)) if spec.bad_rate[1] > 0 else 0.0
-                crops.append(_resize(render_track(pool[person], scene, n, rng, bad, plans), size))
+                # drawn only when switches are asked for, so the old tracks stay exactly as they were
+                switch = bad * float(rng.uniform(0.5, 1.0)) if spec.switch_rate > 0 and bad > 0 and \
+                    rng.random() < spec.switch_rate else 0.0
+                crops.append(render_track(pool[person], scene, n, rng, bad, own_plans, switch))
                 vids.append(v)
                 labels.append(label_offset + int(person))
                 sources.append(f"synth{spec.seed}/v{v}/p{person}/{k}")
                 slots.append(k)  # a person's k-th appearance: with the others' k-th, after their (k-1)-th
+        if spec.switch_rate > 0:
+            _switch_identities(crops[first:], own_plans[first:], labels[first:], slots[first:], rng)
+    if plans is not None:
+        plans += own_plans
+    crops = [_resize(c, size) for c in crops]
     return TrackSet(crops, np.array(vids, np.int64), np.array(labels, np.int64), sources, np.array(slots, np.int64))
+
+
+def _switch_identities(crops: list[np.ndarray], plans: list[list[str | None]], labels: list[int], slots: list[int],
+                       rng: np.random.Generator) -> None:
+    """Fill each track's identity-switch run (in place) with the frames, at the same moments, of another person's
+    track on screen with it (same video, same slot): what a tracker that jumped to the neighbouring face crops.
+    A track with no one on screen with it keeps its own frames there, and its plan says so (None)."""
+    rendered = [c.copy() for c in crops]  # the neighbour's frames as rendered, before its own switch
+    for i, plan in enumerate(plans):
+        run = [t for t, k in enumerate(plan) if k == SWITCH]
+        if not run:
+            continue
+        others = [j for j in range(len(crops)) if slots[j] == slots[i] and labels[j] != labels[i]]
+        if not others:
+            for t in run:
+                plan[t] = None
+            continue
+        other = rendered[int(rng.choice(others))]
+        n, m = len(plan), len(other)
+        for t in run:
+            crops[i][t] = other[int(round(t / max(1, n - 1) * (m - 1)))]
 
 
 def pad_tracks(tracks: list[np.ndarray], seq_len: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -190,11 +224,25 @@ def random_view(t: np.ndarray, seq_len: int, rng: np.random.Generator, corrupt: 
     return np.clip(v, 0, 1).astype(np.float32)
 
 
+def _switch_view(frames: np.ndarray, other: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Temporal augmentation of identity switches, label-free: a contiguous run (up to 40% of the frames, always a
+    minority) replaced by consecutive frames of a track on screen at the same time — a known different person."""
+    n = len(frames)
+    run = min(int(round(rng.uniform(0.1, 0.4) * n)), (n - 1) // 2)
+    if run <= 0:
+        return frames
+    out = frames.copy()
+    start, src = int(rng.integers(0, n - run + 1)), int(rng.integers(0, max(1, len(other) - run + 1)))
+    out[start : start + run] = other[(src + np.arange(run)) % len(other)]
+    return out
+
+
 def vc_batch(
     data: TrackSet, videos_per_batch: int, max_tracks: int, seq_len: int, rng: np.random.Generator,
-    corrupt: float = 0.0,
+    corrupt: float = 0.0, switch: float = 0.0,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Two views of every track of a few videos: (crops1, mask1, crops2, mask2, co-occurrence group of each track).
+    With ``switch`` > 0 each view, with that chance, gets a run of a co-occurring track's frames (``_switch_view``).
 
     The losses take negatives only within a group (``TrackSet.co_occurrence``): tracks on screen together."""
     groups = data.co_occurrence()
@@ -215,6 +263,11 @@ def vc_batch(
         a, b = (t[:cut], t[cut:]) if cut < len(t) else (t, t)
         if rng.random() < 0.5:
             a, b = b, a
+        if switch > 0:
+            others = [j for j in picks if j != i and groups[j] == groups[i]]
+            if others:
+                a, b = (_switch_view(x, data.crops[int(rng.choice(others))], rng) if rng.random() < switch else x
+                        for x in (a, b))
         views1.append(random_view(a, seq_len, rng, corrupt))
         views2.append(random_view(b, seq_len, rng, corrupt))
     x1, m1 = pad_tracks(views1, seq_len)

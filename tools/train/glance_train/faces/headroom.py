@@ -35,7 +35,7 @@ from sklearn.metrics import roc_auc_score
 from glance_train.faces.data import TrackSet, synthetic_tracks
 from glance_train.faces.metrics import agglomerate, nmi, wcp
 from glance_train.faces.model import FaceTrackConfig, FaceTrackNet
-from glance_train.faces.synth_faces import BAD_KINDS
+from glance_train.faces.synth_faces import ALL_KINDS
 from glance_train.faces.train import load_config, synth
 
 
@@ -69,7 +69,7 @@ def pool(frames: list[torch.Tensor], keep: list[np.ndarray] | None = None) -> np
 def oracle(frames: list[torch.Tensor], bad: list[list[str | None]], labels: np.ndarray) -> dict[str, Any]:
     res: dict[str, Any] = {"pooled": scores(pool(frames), labels)}
     res["good_only"] = scores(pool(frames, [np.array([k is None for k in b]) for b in bad]), labels)
-    for kind in BAD_KINDS:
+    for kind in ALL_KINDS:
         res[f"without_{kind}"] = scores(pool(frames, [np.array([k != kind for k in b]) for b in bad]), labels)
     return res
 
@@ -189,6 +189,8 @@ def measure(path: Path, cfg: dict[str, Any], head_steps: int) -> dict[str, Any]:
     out: dict[str, Any] = {
         "frames": str(path),
         "bad_share": float(np.mean([k is not None for b in bad for k in b])),
+        "share_by_kind": {kind: float(np.mean([k == kind for b in bad for k in b])) for kind in ALL_KINDS},
+        "tracks_with_kind": {kind: float(np.mean([kind in b for b in bad])) for kind in ALL_KINDS},
         "oracle": oracle(frames, bad, val.labels),
         "bad_frame_auc": bad_frame_auc(frames, bad),
         "half_track": half_track(frames, val, np.random.default_rng(0)),
@@ -226,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--head-steps", type=int, default=0)
     p.add_argument("--fresh", type=int, nargs="+", metavar="SEED",
                    help="instead: score trained runs (best.pt) against pooling on validation-like draws of these seeds")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="config override, e.g. data.val.switch_rate=0.25 (identity switches in the validation draw)")
     p.add_argument("--out", type=Path, required=True)
     args = p.parse_args(argv)
     torch.set_num_threads(1)
@@ -233,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"faces.headroom: {missing[0]} does not exist", file=sys.stderr)
         return 2
-    cfg = load_config(args.experiment, [])
+    cfg = load_config(args.experiment, args.set)
     if args.fresh:
         if int(cfg["data"]["test"]["seed"]) in args.fresh:
             print("faces.headroom: --fresh must not draw the test pool's seed", file=sys.stderr)
@@ -251,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{r['frames']}: pooled NMI {o['pooled'][0]:.3f}, bad frames left out {o['good_only'][0]:.3f}, "
               f"bad-frame AUC {r['bad_frame_auc']:.2f}, "
               f"half-track top-1 {r['half_track']['top1_among_co_occurring']:.3f}")
+        print("  " + ", ".join(f"without {k}: {o['without_' + k][0]:.3f} ({r['share_by_kind'][k]:.1%} of frames)"
+                               for k in ALL_KINDS))
         for obj, hist in r.get("head", {}).items():
             best = max(hist, key=lambda h: h[1])
             print(f"  head ({obj}): start {hist[0][1]:.3f}, best {best[1]:.3f} at step {best[0]}, "

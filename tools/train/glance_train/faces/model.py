@@ -34,8 +34,13 @@ class FaceTrackConfig:
     heads: int = 4
     embed_dim: int = 64
     aggregator: str = "cls-mean"
+    consensus: float = 0.0
+    """attention-residual only: > 0 adds consensus weighting at this temperature (1.2.0): each frame's weight also
+    grows with its cosine to the track's current weighted mean, iterated ``consensus_steps`` times — frames of
+    another person (a tracker's identity switch, a minority of the track) are down-weighted before training."""
+    consensus_steps: int = 3
 
-    def to_dict(self) -> dict[str, int | str]:
+    def to_dict(self) -> dict[str, int | float | str]:
         return asdict(self)
 
 
@@ -133,21 +138,31 @@ class FaceTrackNet(nn.Module):
 
     def _attention_residual(self, x: torch.Tensor, feats: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         y = self.ln(x)
-        score = self.score(y[:, 1:]).squeeze(-1).masked_fill(mask <= 0, -1e4)
-        weights = score.softmax(dim=1)
         frames = F.normalize(self.frame_head(feats), dim=-1)
+        weights = self._weights(y, frames, mask)
         pooled = (weights[..., None] * frames).sum(1)
         return F.normalize(pooled + self.correction(y[:, 0]), dim=-1)
 
+    def _weights(self, y: torch.Tensor, frames: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        score = self.score(y[:, 1:]).squeeze(-1).masked_fill(mask <= 0, -1e4)
+        weights = score.softmax(dim=1)
+        if self.cfg.consensus > 0:  # re-weight towards the frames that agree with the weighted mean
+            for _ in range(self.cfg.consensus_steps):
+                mean = F.normalize((weights[..., None] * frames).sum(1), dim=-1)
+                agree = (frames * mean[:, None]).sum(-1) / self.cfg.consensus
+                weights = (score + agree).masked_fill(mask <= 0, -1e4).softmax(dim=1)
+        return weights
+
     def frame_weights(self, crops: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """The attention-residual head's weight on each frame [B, T] (uniform over real frames before training)."""
+        """The attention-residual head's weight on each frame [B, T] (uniform over real frames before training,
+        unless ``consensus`` is on)."""
         feats = self.frame_features(crops)
         b = feats.shape[0]
         x = torch.cat([self.cls.expand(b, -1, -1), feats], dim=1) + self.pos
         bias = ((1.0 - torch.cat([torch.ones_like(mask[:, :1]), mask], dim=1)) * -1e4)[:, None, None, :]
         for block in self.blocks:
             x = block(x, bias)
-        return self.score(self.ln(x)[:, 1:]).squeeze(-1).masked_fill(mask <= 0, -1e4).softmax(dim=1)
+        return self._weights(self.ln(x), F.normalize(self.frame_head(feats), dim=-1), mask)
 
     def forward(self, crops: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return F.normalize(self.metric(self.representation(crops, mask)), dim=-1)

@@ -128,19 +128,32 @@ def render(idt: Identity, scene: Scene, yaw: float, pitch: float, scale: float, 
 
 
 BAD_KINDS = ("motion_blur", "occlusion", "profile", "misaligned")
+SWITCH = "identity_switch"
+"""A run of frames of ANOTHER person on screen at the same time: the tracker followed the neighbouring face for a
+moment (faces crossing or occluding each other). Its frames are filled in by ``data.synthetic_tracks`` from a
+co-occurring track of the same video; ``render_track`` renders them as the track's own person until then."""
+ALL_KINDS = (*BAD_KINDS, SWITCH)
 
 
-def bad_frame_plan(length: int, rate: float, rng: np.random.Generator) -> list[str | None]:
+def bad_frame_plan(length: int, rate: float, rng: np.random.Generator,
+                   switch_share: float = 0.0) -> list[str | None]:
     """Which frames of a track are bad, and how: bursts of 1–4 frames (a head turn, a hand, a camera jerk last a
     moment) until about ``rate`` of the track is covered. Real tracks from a wearable camera have them; a track
-    of only clean frontal frames is what a detector's best case looks like, not what a day looks like."""
+    of only clean frontal frames is what a detector's best case looks like, not what a day looks like.
+    ``switch_share`` > 0: first one contiguous identity-switch run of that share of the track (part of the
+    ``rate`` budget, so at most ``rate`` — a minority of the track); the bursts never overwrite it."""
     plan: list[str | None] = [None] * length
+    run = int(round(switch_share * length))
+    if run > 0:
+        start = int(rng.integers(0, length - run + 1))
+        plan[start : start + run] = [SWITCH] * run
     target = int(round(rate * length))
     while sum(k is not None for k in plan) < target:
         start, run = int(rng.integers(0, length)), int(rng.integers(1, 5))
         kind = BAD_KINDS[int(rng.integers(len(BAD_KINDS)))]
         for i in range(start, min(length, start + run)):
-            plan[i] = kind
+            if plan[i] != SWITCH:
+                plan[i] = kind
     return plan
 
 
@@ -169,7 +182,8 @@ def occlude(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def render_track(idt: Identity, scene: Scene, length: int, rng: np.random.Generator,
-                 bad_rate: float = 0.0, plan_out: list[list[str | None]] | None = None) -> np.ndarray:
+                 bad_rate: float = 0.0, plan_out: list[list[str | None]] | None = None,
+                 switch_share: float = 0.0) -> np.ndarray:
     """A track: pose, position and expression drift smoothly over ``length`` frames; blur and blinks come and go;
     about ``bad_rate`` of the frames are bad (``bad_frame_plan``): motion-blurred, occluded, near-profile, or a
     misaligned detector box (shifted and scaled). ``plan_out`` receives the frame plan (which frames are bad, and
@@ -180,7 +194,7 @@ def render_track(idt: Identity, scene: Scene, length: int, rng: np.random.Genera
     d = rng.uniform(-0.04, 0.04, 4)
     out = np.empty((length, SIDE, SIDE), np.uint8)
     talk = rng.uniform(0.2, 0.8)
-    plan = bad_frame_plan(length, bad_rate, rng) if bad_rate > 0 else [None] * length
+    plan = bad_frame_plan(length, bad_rate, rng, switch_share) if bad_rate > 0 else [None] * length
     if plan_out is not None:
         plan_out.append(plan)
     for i in range(length):

@@ -54,6 +54,7 @@ def synth(raw: dict[str, Any]) -> SynthSpec:
         seed=int(raw["seed"]), identities=int(raw["identities"]), videos=int(raw["videos"]),
         ids_per_video=int(raw["ids_per_video"]), tracks_per_id=tuple(raw["tracks_per_id"]),
         length=tuple(raw["length"]), bad_rate=tuple(raw.get("bad_rate", (0.0, 0.0))),
+        switch_rate=float(raw.get("switch_rate", 0.0)),
     )
 
 
@@ -146,7 +147,8 @@ def frame_step_loss(model: FaceTrackNet, batch: tuple[torch.Tensor, ...], cfg: d
 
 def pretrain_frames(model: FaceTrackNet, train: TrackSet, val: TrackSet, cfg: dict[str, Any], out: Path) -> dict[str, Any]:
     """Phase one: the frame encoder and its head alone, picked by the validation NMI of their average."""
-    pc = {**cfg["train"], **cfg.get("pretrain", {})}
+    # a switch augmentation would label another person's frames as this track's: the head's lesson, not the frames'
+    pc = {**cfg["train"], "switch": 0.0, **cfg.get("pretrain", {})}
     params = model.frozen_frame_parameters()
     return _loop(model, params, train, val, cfg, pc, out / "frames_weights.pt", frame_step_loss, pooled=True,
                  seed=int(cfg["seed"]) + 1)
@@ -177,7 +179,7 @@ def _loop(model: FaceTrackNet, params: list[torch.nn.Parameter], train: TrackSet
         bar = tqdm(range(tc["steps_per_epoch"]), desc=f"epoch {epoch}", leave=False, file=sys.stderr)
         for _ in bar:
             batch = vc_batch(train, tc["videos_per_batch"], tc["max_tracks"], model.cfg.seq_len, rng,
-                             float(tc.get("corrupt", 0.0)))
+                             float(tc.get("corrupt", 0.0)), float(tc.get("switch", 0.0)))
             loss, parts = loss_fn(model, batch, cfg)
             opt.zero_grad()
             loss.backward()
