@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -43,6 +43,24 @@ export function glance(args: string[], env: Record<string, string> = {}): CliRes
     timeout: 300_000,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export interface ReplayRun extends CliResult {
+  readonly db: string;
+  readonly summary: string;
+}
+
+/**
+ * `glance run --once` over a recorded session with `config` (JSON) written into `dir`, its database, summary and
+ * data directory there too: what a test of a stage on a whole session starts from.
+ */
+export function replayOnce(session: string, dir: string, config: object): ReplayRun {
+  const file = join(dir, 'glance.json');
+  writeFileSync(file, JSON.stringify(config));
+  const db = join(dir, 'g.db');
+  const summary = join(dir, 's.json');
+  const args = ['run', '--config', file, '--replay', session, '--once', '--db', db, '--summary', summary];
+  return { ...glance([...args, '--data-dir', join(dir, 'data')]), db, summary };
 }
 
 export function glanceAsync(args: string[], env: Record<string, string> = {}) {

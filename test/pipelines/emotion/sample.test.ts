@@ -1,8 +1,7 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { glance, SAMPLE, tmp } from '../../helpers/cli.ts';
+import { replayOnce, SAMPLE, tmp } from '../../helpers/cli.ts';
 
 /**
  * The bundled sample's wearer shows no emotion (its generator programs none; its pupil wanders by 4.7 ± 2.4 mm with
@@ -12,29 +11,12 @@ import { glance, SAMPLE, tmp } from '../../helpers/cli.ts';
  */
 describe('emotion stage on the bundled sample with the stage enabled and its defaults', () => {
   it('runs the emotion model and writes no emotionship record', () => {
-    const dir = tmp('glance-emo-sample-');
-    const config = join(dir, 'glance.json');
     // Every section at its defaults; the emotion stage is off by default (docs/emotion.md), so it is switched on.
-    writeFileSync(config, JSON.stringify({ emotion: { enabled: true } }));
-    const dbFile = join(dir, 'g.db');
-    const run = glance([
-      'run',
-      '--config',
-      config,
-      '--replay',
-      SAMPLE,
-      '--once',
-      '--db',
-      dbFile,
-      '--summary',
-      join(dir, 's.json'),
-      '--data-dir',
-      join(dir, 'data'),
-    ]);
+    const run = replayOnce(SAMPLE, tmp('glance-emo-sample-'), { emotion: { enabled: true } });
     expect(run.status, run.stderr).toBe(0);
-    const summary = JSON.parse(readFileSync(join(dir, 's.json'), 'utf8')) as { models: string[] };
+    const summary = JSON.parse(readFileSync(run.summary, 'utf8')) as { models: string[] };
     expect(summary.models.some((m) => m.startsWith('emotion-ship@'))).toBe(true);
-    const db = new Database(dbFile, { readonly: true });
+    const db = new Database(run.db, { readonly: true });
     try {
       const rows = db.prepare('SELECT emotion, confidence, onset_t_ns FROM emotionship').all();
       expect(rows).toEqual([]);

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { glance, ROOT, tmp } from '../../helpers/cli.ts';
+import { ROOT, replayOnce, tmp } from '../../helpers/cli.ts';
 
 /**
  * The emotion stage in the daemon, on a synthetic session with emotion episodes (the bundled sample has none, and
@@ -40,27 +40,11 @@ describe('emotion stage on a session with emotion episodes', () => {
     if (gen.status !== 0) throw new Error(`session generation failed: ${gen.stderr}`);
     truth = JSON.parse(readFileSync(join(session, 'groundtruth.json'), 'utf8'));
     episodes = (truth as unknown as { emotion: { episodes: Episode[] } }).emotion.episodes;
-    const dbFile = join(dir, 'g.db');
-    const config = join(dir, 'glance.json');
     // The default pipeline (attention on); the emotion stage (off by default) enabled with its defaults.
-    writeFileSync(config, JSON.stringify({ emotion: { enabled: true } }));
-    const run = glance([
-      'run',
-      '--config',
-      config,
-      '--replay',
-      session,
-      '--once',
-      '--db',
-      dbFile,
-      '--summary',
-      join(dir, 's.json'),
-      '--data-dir',
-      join(dir, 'data'),
-    ]);
+    const run = replayOnce(session, dir, { emotion: { enabled: true } });
     if (run.status !== 0) throw new Error(`glance run failed (${run.status}): ${run.stderr}`);
-    summary = JSON.parse(readFileSync(join(dir, 's.json'), 'utf8'));
-    db = new Database(dbFile, { readonly: true });
+    summary = JSON.parse(readFileSync(run.summary, 'utf8'));
+    db = new Database(run.db, { readonly: true });
   }, 600_000);
 
   it('the session has ground-truth episodes and the daemon ran the emotion model', () => {
