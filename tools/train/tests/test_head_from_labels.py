@@ -25,7 +25,8 @@ def _labels(tmp_path: Path, doc: dict, name: str = "labels.json") -> Path:
 
 
 def _run(labels: list[Path], out: Path, *extra: str) -> int:
-    return main(["--labels", *map(str, labels), "--model", str(BASE), "--version", "1.2.1", "--out", str(out), *extra])
+    files = [str(f) for f in labels]
+    return main(["--labels", *files, "--model", str(BASE), "--version", "1.2.1", "--out", str(out), *extra])
 
 
 def test_refit_improves_held_out_answers_and_changes_only_the_head_weight(
@@ -58,14 +59,16 @@ def test_refit_improves_held_out_answers_and_changes_only_the_head_weight(
     assert manifest["version"] == "1.2.1" and "signature" not in manifest
     assert manifest["dataset"]["synthetic"] == base_manifest["dataset"]["synthetic"]
     assert manifest["provenance"]["baseModel"] == "emotion-ship@1.2.0"
-    golden, base_golden = json.loads((out / "golden.json").read_text()), json.loads((BASE / "golden.json").read_text())
+    golden = json.loads((out / "golden.json").read_text())
+    base_golden = json.loads((BASE / "golden.json").read_text())
     assert golden["inputs"] == base_golden["inputs"]
     assert golden["outputs"]["embedding"] == base_golden["outputs"]["embedding"]
     head = find_head(new)
     emb = decode_tensor(golden["outputs"]["embedding"]).astype(np.float64)
     expected = (emb @ head.weight.T + head.bias).astype(np.float32)
     assert np.allclose(decode_tensor(golden["outputs"]["logits"]), expected, atol=1e-5)
-    assert not np.allclose(decode_tensor(golden["outputs"]["logits"]), decode_tensor(base_golden["outputs"]["logits"]))
+    base_logits = decode_tensor(base_golden["outputs"]["logits"])
+    assert not np.allclose(decode_tensor(golden["outputs"]["logits"]), base_logits)
 
 
 def test_writes_nothing_when_the_refit_is_worse_on_held_out_answers(
@@ -89,8 +92,8 @@ def test_writes_nothing_when_the_refit_is_worse_on_held_out_answers(
     ("edit", "reason"),
     [
         (lambda d: d.update(schema="other/1"), "not a glance.labels/1"),
-        (lambda d: [lab.update(target={"kind": "snippet", "id": "x"}) for lab in d["labels"]], "no usable label"),
-        (lambda d: [lab["features"].update(model="emotion-ship@9.9.9") for lab in d["labels"]], "no usable label"),
+        (lambda d: [x.update(target={"kind": "snippet", "id": "x"}) for x in d["labels"]], "no usable label"),
+        (lambda d: [x["features"].update(model="emotion-ship@9") for x in d["labels"]], "no usable label"),
         (lambda d: d["labels"][0].update(options=[*"abcdefg"], answer="a", answerIndex=0), "differ from"),
     ],
 )
@@ -113,7 +116,9 @@ def test_refuses_a_graph_whose_logits_are_not_a_linear_head_of_the_embedding(tmp
         find_head(model)
 
 
-def test_refuses_an_existing_output_and_the_base_version(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_refuses_an_existing_output_and_the_base_version(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     labels = _labels(tmp_path, synthetic_answers(BASE, count=10, seed=2))
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "model.onnx").write_text("keep me")

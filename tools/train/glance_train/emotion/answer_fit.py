@@ -26,7 +26,9 @@ class AnswerFit:
     """1/query_probability is clipped at 1/this (20)."""
 
 
-def answer_weights(classes: np.ndarray, query_probability: np.ndarray, n_classes: int, fit: AnswerFit) -> np.ndarray:
+def answer_weights(
+    classes: np.ndarray, query_probability: np.ndarray, n_classes: int, fit: AnswerFit
+) -> np.ndarray:
     """Per answer: class-mix weight x clipped inverse query probability, normalised to mean 1."""
     counts = np.bincount(classes, minlength=n_classes).astype(np.float64)
     present = counts > 0

@@ -6,10 +6,10 @@
 Reads ``glance labels export`` files (``glance.labels/1``); uses the emotionship answers whose record
 ``features.model`` is the base model's name@version (their embedding is only comparable within that version).
 Splits them (seeded) into fit and held-out answers, fits the head's weights (``answer_fit``: bias frozen,
-class-mix and 1/query-probability weighted, pulled to the base), and writes DIR (model.onnx differing from the
-base only in the head's weight, manifest.json unsigned — sign with ``glance sign`` — and golden.json) only when
-held-out accuracy on the answers is not worse than the base's. Exit 2: bad input (nothing written); exit 1: the
-refit did not do at least as well as the base on the held-out answers (nothing written).
+class-mix and 1/query-probability weighted, pulled to the base), and writes DIR (model.onnx differing from
+the base only in the head's weight, manifest.json unsigned — sign with ``glance sign`` — and golden.json) only
+when held-out accuracy on the answers is not worse than the base's. Exit 2: bad input (nothing written);
+exit 1: the refit did worse than the base on the held-out answers (nothing written).
 """
 
 from __future__ import annotations
@@ -69,16 +69,21 @@ def usable_answers(labels: list[AnsweredLabel], model: str, classes: list[str]) 
         elif lab.features.model != model:
             skipped[f"features of {lab.features.model}"] += 1
         elif list(lab.options) != classes:
-            raise Refused(f"label {lab.request_id}: options {list(lab.options)} differ from {model}'s classes {classes}")
+            raise Refused(
+                f"label {lab.request_id}: options {list(lab.options)} differ from {model}'s classes {classes}"
+            )
         else:
             kept.append(lab)
     if not kept:
-        raise Refused(f"no usable label: none is an {KIND} answer with features of {model} (skipped: {dict(skipped)})")
-    dims = {len(lab.features.embedding) for lab in kept if lab.features is not None}
+        raise Refused(
+            f"no usable label: none is an {KIND} answer with features of {model} (skipped: {dict(skipped)})"
+        )
+    embeddings = [lab.features.embedding for lab in kept if lab.features is not None]
+    dims = {len(e) for e in embeddings}
     if len(dims) != 1:
         raise Refused(f"embeddings of different lengths {sorted(dims)}")
     return Answers(
-        embeddings=np.array([lab.features.embedding for lab in kept if lab.features is not None], dtype=np.float64),
+        embeddings=np.array(embeddings, dtype=np.float64),
         classes=np.array([lab.answer_index for lab in kept], dtype=np.int64),
         query_probability=np.array([lab.query_probability for lab in kept], dtype=np.float64),
         skipped=dict(skipped),
@@ -103,7 +108,8 @@ def new_golden(base_golden: dict[str, Any], weight: np.ndarray, bias: np.ndarray
         raise Refused("the base golden.json has no embedding and logits outputs")
     emb = decode_tensor(out["outputs"]["embedding"]).astype(np.float64)
     out["outputs"]["logits"] = _encode(emb @ weight.T + bias)
-    out["producer"] = f"{base_golden.get('producer', '')}; logits: numpy, head refit from answers".lstrip("; ")
+    producer = base_golden.get("producer", "")
+    out["producer"] = f"{producer}; logits: numpy, head refit from answers".lstrip("; ")
     return out
 
 
@@ -119,7 +125,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     name = f"{manifest['name']}@{manifest['version']}"
     classes = list(manifest.get("labels", {}).get("logits", []))
     if not VERSION.match(args.version) or args.version == manifest["version"]:
-        raise Refused(f"--version {args.version!r}: needs a new version such as 1.2.1 (base is {manifest['version']})")
+        base_version = manifest["version"]
+        raise Refused(f"--version {args.version!r}: needs a new version such as 1.2.1 (base: {base_version})")
     if out_dir.exists() and any(out_dir.iterdir()):
         raise Refused(f"{out_dir} exists and is not empty: nothing is overwritten")
     try:
@@ -136,15 +143,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             raise Refused(str(error)) from None
     answers = usable_answers(labels, name, classes)
     if answers.embeddings.shape[1] != head.weight.shape[1]:
-        raise Refused(f"embeddings have {answers.embeddings.shape[1]} values, the head reads {head.weight.shape[1]}")
+        got, want = answers.embeddings.shape[1], head.weight.shape[1]
+        raise Refused(f"embeddings have {got} values, the head reads {want}")
     n = len(answers.classes)
     if n < 2:
         raise Refused(f"{n} usable answer: at least 2 are needed (one to fit, one held out)")
     fit_idx, held_idx = split(n, args.held_out, args.seed)
     fit = AnswerFit(epochs=args.epochs, l2_to_base=args.l2)
     weights = answer_weights(answers.classes[fit_idx], answers.query_probability[fit_idx], len(classes), fit)
-    w = fit_head_weights(head.weight, head.bias, answers.embeddings[fit_idx], answers.classes[fit_idx], weights, fit)
+    fx, fy = answers.embeddings[fit_idx], answers.classes[fit_idx]
     ex, ey = answers.embeddings[held_idx], answers.classes[held_idx]
+    w = fit_head_weights(head.weight, head.bias, fx, fy, weights, fit)
     before, after = accuracy(head.weight, head.bias, ex, ey), accuracy(w, head.bias, ex, ey)
     summary: dict[str, Any] = {
         "base": name,
@@ -154,8 +163,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "heldOut": len(held_idx),
         "heldOutAccuracyBefore": before,
         "heldOutAccuracyAfter": after,
-        "fitAccuracyBefore": accuracy(head.weight, head.bias, answers.embeddings[fit_idx], answers.classes[fit_idx]),
-        "fitAccuracyAfter": accuracy(w, head.bias, answers.embeddings[fit_idx], answers.classes[fit_idx]),
+        "fitAccuracyBefore": accuracy(head.weight, head.bias, fx, fy),
+        "fitAccuracyAfter": accuracy(w, head.bias, fx, fy),
         "perClass": {classes[c]: int(k) for c, k in sorted(Counter(answers.classes.tolist()).items())},
     }
     if after < before:
@@ -184,7 +193,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "baseProvenance": manifest.get("provenance", {}),
     }
     # The dataset (and its synthetic flag) stays the base's: the answers only touch the head.
-    _write(out_dir, with_head_weight(base_model, head, w), new_manifest, new_golden(base_golden, w, head.bias))
+    golden = new_golden(base_golden, w, head.bias)
+    _write(out_dir, with_head_weight(base_model, head, w), new_manifest, golden)
     return summary
 
 

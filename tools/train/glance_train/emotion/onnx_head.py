@@ -51,12 +51,14 @@ def find_head(model: onnx.ModelProto, embedding: str = "embedding", logits: str 
     if last.op_type == "Gemm":
         if len(last.input) != 3 or last.input[0] != embedding:
             raise HeadNotFound(f"{last.name}: Gemm does not read {embedding!r} with a bias")
-        if _attr(last, "alpha", 1.0) != 1.0 or _attr(last, "beta", 1.0) != 1.0 or _attr(last, "transA", 0) != 0:
+        scales = (_attr(last, "alpha", 1.0), _attr(last, "beta", 1.0), _attr(last, "transA", 0))
+        if scales != (1.0, 1.0, 0):
             raise HeadNotFound(f"{last.name}: Gemm with alpha/beta/transA other than 1/1/0")
         transposed = _attr(last, "transB", 0) == 0
         w_name, b_name = last.input[1], last.input[2]
     elif last.op_type == "Add":
-        mm = next((producer[i] for i in last.input if i in producer and producer[i].op_type == "MatMul"), None)
+        mms = [producer[i] for i in last.input if i in producer and producer[i].op_type == "MatMul"]
+        mm = mms[0] if mms else None
         if mm is None or mm.input[0] != embedding:
             raise HeadNotFound(f"{last.name}: Add is not MatMul({embedding!r}, W) + bias")
         b_name = next(i for i in last.input if i != mm.output[0])
@@ -77,7 +79,7 @@ def find_head(model: onnx.ModelProto, embedding: str = "embedding", logits: str 
 
 
 def with_head_weight(model: onnx.ModelProto, head: OnnxHead, weight: np.ndarray) -> onnx.ModelProto:
-    """A copy of the model whose head weight (given as (classes, embedding)) is replaced; nothing else changes."""
+    """The model with the head weight (given as (classes, embedding)) replaced; nothing else changes."""
     if weight.shape != head.weight.shape:
         raise ValueError(f"new head weight {weight.shape}, the graph's is {head.weight.shape}")
     out = onnx.ModelProto()

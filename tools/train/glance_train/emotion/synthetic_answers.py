@@ -49,7 +49,11 @@ def synthetic_answers(model_dir: Path, count: int, seed: int, shift: float = 1.0
             "askedAt": 1000 * i,
             "answeredAt": 1000 * i + 500,
             "answeredBy": "phone",
-            "features": {"model": model, "embedding": [float(v) for v in emb[i]], "logits": [float(v) for v in logits[i]]},
+            "features": {
+                "model": model,
+                "embedding": [float(v) for v in emb[i]],
+                "logits": [float(v) for v in logits[i]],
+            },
         }
         for i in range(count)
     ]
@@ -58,7 +62,7 @@ def synthetic_answers(model_dir: Path, count: int, seed: int, shift: float = 1.0
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", type=Path, required=True, help="the base model directory (manifest.json, model.onnx)")
+    p.add_argument("--model", type=Path, required=True, help="the base model directory")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--count", type=int, default=120)
     p.add_argument("--seed", type=int, default=0)
