@@ -11,7 +11,7 @@ import pytest
 from onnx import numpy_helper
 
 from glance_train.emotion.head_from_labels import main, split
-from glance_train.emotion.onnx_head import HeadNotFound, find_head
+from glance_train.emotion.onnx_head import HeadNotFound, find_head, with_head_weight
 from glance_train.emotion.synthetic_answers import synthetic_answers
 from glance_train.golden import decode_tensor
 
@@ -127,3 +127,24 @@ def test_refuses_an_existing_output_and_the_base_version(
     args = ["--labels", str(labels), "--model", str(BASE), "--version", "1.2.0", "--out", str(tmp_path / "m")]
     assert main(args) == 2
     assert "needs a new version" in capsys.readouterr().err
+
+
+def test_finds_a_head_exported_as_matmul_plus_add() -> None:
+    model = onnx.load(str(BASE / "model.onnx"))
+    gemm_head = find_head(model)
+    gemm = next(n for n in model.graph.node if n.output[0] == "logits")
+    graph = model.graph
+    graph.node.remove(gemm)
+    graph.node.extend(
+        [
+            onnx.helper.make_node("MatMul", ["embedding", "w_t"], ["mm"]),
+            onnx.helper.make_node("Add", ["mm", "head.bias"], ["logits"]),
+        ]
+    )
+    graph.initializer.append(numpy_helper.from_array(gemm_head.weight.T.astype(np.float32), "w_t"))
+    head = find_head(model)
+    assert (head.weight_name, head.stored_transposed) == ("w_t", True)
+    assert np.allclose(head.weight, gemm_head.weight)
+    changed = with_head_weight(model, head, head.weight + 1.0)
+    stored = next(t for t in changed.graph.initializer if t.name == "w_t")
+    assert np.allclose(numpy_helper.to_array(stored), (gemm_head.weight + 1.0).T)
