@@ -12,6 +12,8 @@ import { SessionRepository } from '../../storage/sessions.ts';
 import type { Metric } from './report.ts';
 
 const ROOT = REPO_ROOT;
+/** Rounds of the raw-decode floor and the daemon run, alternating; each side keeps its fastest. */
+const ROUNDS = 3;
 
 /** Raw OpenCV decode of each stream of a session, one after the other: the floor the daemon is compared with. */
 export function rawDecode(sessionDir: string): { perStream: Record<string, { frames: number; s: number }>; s: number } {
@@ -81,13 +83,23 @@ export function benchFoundation(sessionDir = join(ROOT, 'sample/session')): Metr
   const metrics: Metric[] = [];
   const build = daemonBuild();
   rawDecode(sessionDir); // warm the page cache and the codec so neither side pays for it
-  const raw = rawDecode(sessionDir);
+  // The floor and the daemon are measured in turn, ROUNDS times, and each side keeps its fastest round: on a
+  // shared 2-core machine one round of each swung the ratio from 1.18 to 1.56 within a minute, and the fastest
+  // round is the one least disturbed by other processes, for both sides alike.
+  let raw = rawDecode(sessionDir);
+  let foundation = runDaemon(sessionDir, false);
+  for (let round = 1; round < ROUNDS; round++) {
+    const r = rawDecode(sessionDir);
+    if (r.s < raw.s) raw = r;
+    const d = runDaemon(sessionDir, false);
+    if (d.summary.wallS < foundation.summary.wallS) foundation = d;
+  }
   for (const [stream, r] of Object.entries(raw.perStream)) {
     metrics.push({ name: `replay.decode_fps.${stream}`, value: r.frames / r.s, unit: 'frames/s', better: 'higher' });
   }
   // The foundation's own overhead (decode, pairing, storage, serial) is measured without the eye tracker; the
   // whole daemon, eye tracking included, is reported beside it.
-  const { summary, processS } = runDaemon(sessionDir, false);
+  const { summary, processS } = foundation;
   const full = runDaemon(sessionDir, true).summary;
   metrics.push({
     name: 'daemon.overhead_ratio',
@@ -96,7 +108,7 @@ export function benchFoundation(sessionDir = join(ROOT, 'sample/session')): Metr
     better: 'lower',
     target: 1.25,
     baseline: { name: 'raw_decode_s', value: raw.s },
-    note: `daemon run ${summary.wallS.toFixed(2)} s (process incl. start-up ${processS.toFixed(2)} s); ${build}`,
+    note: `fastest of ${ROUNDS}: daemon run ${summary.wallS.toFixed(2)} s (process incl. start-up ${processS.toFixed(2)} s); ${build}`,
   });
   metrics.push({ name: 'daemon.startup_s', value: processS - summary.wallS, unit: 's', better: 'lower' });
   metrics.push({
