@@ -10,6 +10,7 @@ import { registerFlashCommand } from './commands/flash.ts';
 import { registerLabelsCommand } from './commands/labels.ts';
 import { registerModelsCommand } from './commands/models.ts';
 import { registerRunCommand } from './commands/run-command.ts';
+import { registerShareCommand } from './commands/share.ts';
 import { registerKeygenCommand, registerSignCommand } from './commands/sign.ts';
 import { registerSyncCommand } from './commands/sync.ts';
 import { registerTrainCommand } from './commands/train.ts';
@@ -32,6 +33,7 @@ function buildProgram(): Command {
   registerModelsCommand(program);
   registerTrainCommand(program);
   registerCondenseCommand(program);
+  registerShareCommand(program);
   registerExportCommand(program);
   registerSignCommand(program);
   registerKeygenCommand(program);

@@ -130,6 +130,16 @@ export class TransferRepository {
     );
   }
 
+  /** The newest transfer of this record that has not failed (a file queued twice is sent once). */
+  liveFor(kind: string, recordId: string): TransferRow | undefined {
+    return this.db
+      .prepare(
+        `SELECT ${COLUMNS} FROM transfers WHERE kind = ? AND record_id = ? AND state != 'failed'
+         ORDER BY created_ms DESC LIMIT 1`,
+      )
+      .get(kind, recordId) as TransferRow | undefined;
+  }
+
   counts(): Record<TransferState, number> {
     const counts: Record<TransferState, number> = { pending: 0, sending: 0, synced: 0, failed: 0 };
     for (const row of this.countByState.all() as { state: TransferState; n: number }[]) counts[row.state] = row.n;
