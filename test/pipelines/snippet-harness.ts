@@ -59,11 +59,14 @@ export async function recordSample(options: {
   onFrame?: (tNs: bigint, capture: CaptureState) => void;
   /** Hand the recorder the sample's true gaze at each scene frame (the gaze stage's job in the daemon). */
   trueGaze?: boolean;
+  /** A session laid out like the sample (same clocks), e.g. with another scene video; default the sample. */
+  session?: string;
 }) {
   const gazeTruth = options.trueGaze ? sampleSceneGaze() : undefined;
   const db = openDatabase(options.dbFile);
   const sessionId = `s${Date.now()}`;
-  new SessionRepository(db).start({ id: sessionId, device: 'test', source: SAMPLE, startedWallMs: 0, startedTNs: 0n });
+  const session = options.session ?? SAMPLE;
+  new SessionRepository(db).start({ id: sessionId, device: 'test', source: session, startedWallMs: 0, startedTNs: 0n });
   const repo = new SnippetRepository(db, options.dataDir);
   const capture = new CaptureState(new DeviceState(db));
   const recorder = new SnippetRecorder({
@@ -82,7 +85,7 @@ export async function recordSample(options: {
         { kind: 'start' as const, tNs: e.startNs, score: 1, trigger: 'attention' as const },
         { kind: 'end' as const, tNs: e.endNs, score: 1, trigger: 'attention' as const },
       ]);
-  const replay = new SessionReplay(SAMPLE, 'fast');
+  const replay = new SessionReplay(session, 'fast');
   const sceneTimes: bigint[] = [];
   for await (const frame of replay.frames()) {
     if (frame.stream !== 'scene') {
