@@ -142,7 +142,7 @@ def test_headroom_oracle_and_head_start_from_pooling() -> None:
     assert history[0][1] == pytest.approx(scores(pool(frames), data.labels)[0])
 
 
-def _held_out_scores(switch_rate: float) -> dict[str, tuple[float, float]]:
+def _held_out_scores(switch_rate: float, seed: int | None = None) -> dict[str, tuple[float, float]]:
     """Held-out synthetic people (the test pool the trainer never saw), with bad frames as real tracks have
     (blur, occlusion, near-profile, drifted boxes and, at ``switch_rate``, identity switches: up to 40% of a
     track): cluster tracks with the number of people known, once with the published face-track's track embeddings
@@ -153,6 +153,8 @@ def _held_out_scores(switch_rate: float) -> dict[str, tuple[float, float]]:
     model = FaceTrackNet(cfg)
     model.load_state_dict(ckpt["state_dict"])
     spec = {**ckpt["experiment"]["data"]["test"], "bad_rate": [0.0, 0.4], "switch_rate": switch_rate}
+    if seed is not None:
+        spec["seed"] = seed
     data = synthetic_tracks(synth(spec), cfg.input_size)
     k = len(np.unique(data.labels))
     scores = {}
@@ -163,6 +165,50 @@ def _held_out_scores(switch_rate: float) -> dict[str, tuple[float, float]]:
         scores[kind] = (ours, wcp(data.labels, clusters))
     print(scores)
     return scores
+
+
+POWERED_SEEDS = range(301, 313)
+"""New draws of the test pool's spec for the powered held-out rule (docs/faces.md, fixed before they existed)."""
+
+
+def _powered_gains(switch_rate: float) -> tuple[np.ndarray, np.ndarray]:
+    gains = []
+    for seed in POWERED_SEEDS:
+        s = _held_out_scores(switch_rate, seed)
+        gains.append((s["track"][0] - s["pooled"][0], s["track"][1] - s["pooled"][1]))
+    g = np.array(gains)
+    print({"nmi_gain_mean": g[:, 0].mean(), "wcp_gain_mean": g[:, 1].mean(), "nmi": g[:, 0].round(3).tolist(),
+           "wcp": g[:, 1].round(3).tolist()})
+    return g[:, 0], g[:, 1]
+
+
+def _holds(gain: np.ndarray) -> bool:
+    from scipy.stats import ttest_1samp
+
+    return bool(gain.mean() > 0 and ttest_1samp(gain, 0.0, alternative="greater").pvalue < 0.05)
+
+
+def test_track_embedding_beats_pooling_over_twelve_new_held_out_draws() -> None:
+    """The powered rule's primary test: identity switches at the test spec's rate, 12 new draws (301–312).
+    Measured when the rule was first run: NMI gain +0.0167 (11 of 12 draws ahead, p = 0.0006), WCP gain +0.0244
+    (9 ahead, 3 level, p = 0.0002)."""
+    nmi_gain, wcp_gain = _powered_gains(float(torch.load(WEIGHTS)["experiment"]["data"]["test"]["switch_rate"]))
+    assert _holds(nmi_gain), nmi_gain
+    assert _holds(wcp_gain), wcp_gain
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the powered rule's secondary condition does not hold: without identity switches face-track 1.2.0 gains "
+    "+0.0026 NMI (ahead in 7 of 12 draws, p = 0.26) and +0.0031 WCP (6 of 12, p = 0.31) over pooling on draws "
+    "301-312: when every bad frame still shows its own person there is nothing for a track model to win "
+    "(oracle headroom +0.002 on validation), docs/faces.md",
+)
+def test_track_embedding_against_pooling_over_twelve_new_held_out_draws_without_switches() -> None:
+    """The powered rule's secondary test: the same draws' spec without identity switches."""
+    nmi_gain, wcp_gain = _powered_gains(0.0)
+    assert _holds(nmi_gain), nmi_gain
+    assert _holds(wcp_gain), wcp_gain
 
 
 @pytest.mark.xfail(
