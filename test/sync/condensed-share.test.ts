@@ -2,18 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../storage/db.ts';
 import { TransferRepository } from '../../storage/transfers.ts';
-import { syncConfigSchema } from '../../sync/config.ts';
-import { type SyncHandle, startSync } from '../../sync/index.ts';
-import { type Receiver, startReceiver } from '../../tools/receiver/receiver.ts';
 import { glance, ROOT } from '../helpers/cli.ts';
-import { PHONE, setUpBroker } from './helpers/brokers.ts';
-import { recordingEffects, tmp, waitFor } from './helpers/fixtures.ts';
+import { tmp, waitFor } from './helpers/fixtures.ts';
+import { linkToPhone } from './helpers/phone-link.ts';
 
-const quiet = pino({ level: 'silent' });
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 /**
@@ -87,32 +82,14 @@ describe('glance share: a condensed dataset reaches the phone (embedded broker, 
     const dbFile = join(dir, 'device.db');
     const db = openDatabase(dbFile);
     const transfers = new TransferRepository(db);
-    const broker = await setUpBroker('embedded');
-    const sync: SyncHandle = await startSync({
-      db,
-      config: syncConfigSchema.parse({ broker: broker.brokerConfig, reconnectMs: 200 }),
-      deviceId: 'dev1',
-      logger: quiet,
-      status: () => ({ capture: 'running', models: {} }),
-      effects: recordingEffects().effects,
-    });
+    const phoneDir = join(dir, 'phone');
+    const link = await linkToPhone({ db, phoneDir });
     cleanups.push(
       () => {
         db.close();
       },
-      () => broker.stop(),
-      () => sync.stop(),
+      () => link.stop(),
     );
-    const phoneDir = join(dir, 'phone');
-    const receiver: Receiver = startReceiver({
-      url: broker.phoneUrl,
-      deviceId: 'dev1',
-      outDir: phoneDir,
-      logger: quiet,
-      reconnectMs: 200,
-      ...PHONE,
-    });
-    cleanups.push(() => receiver.stop());
 
     // Another process (the CLI) queues the file while the daemon's sync is running on the same database.
     const first = glance(['share', join(dir, 'good.npz'), '--db', dbFile, '--json']);

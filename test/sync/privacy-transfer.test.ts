@@ -9,12 +9,9 @@ import { facesConfigSchema } from '../../pipelines/faces/config.ts';
 import { FaceDetector } from '../../pipelines/faces/detector.ts';
 import { openDatabase } from '../../storage/db.ts';
 import { TransferRepository } from '../../storage/transfers.ts';
-import { syncConfigSchema } from '../../sync/config.ts';
-import { type SyncHandle, startSync } from '../../sync/index.ts';
-import { type Receiver, startReceiver } from '../../tools/receiver/receiver.ts';
 import { OPENCV_DATA } from '../helpers/cli.ts';
-import { PHONE, setUpBroker } from './helpers/brokers.ts';
-import { recordingEffects, tmp, waitFor } from './helpers/fixtures.ts';
+import { tmp, waitFor } from './helpers/fixtures.ts';
+import { linkToPhone } from './helpers/phone-link.ts';
 
 const quiet = pino({ level: 'silent' });
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -46,7 +43,6 @@ describe('snippet sync with face blurring (embedded broker, real phone receiver)
       size: statSync(clip).size,
       sha256: original,
     });
-    const broker = await setUpBroker('embedded');
     const hook = snippetBlurHook({
       config: facesConfigSchema.parse({}),
       db,
@@ -54,29 +50,9 @@ describe('snippet sync with face blurring (embedded broker, real phone receiver)
       models: () => Promise.reject(new Error('no models needed: nobody is enrolled')),
       logger: quiet,
     });
-    const sync: SyncHandle = await startSync({
-      db,
-      config: syncConfigSchema.parse({ broker: broker.brokerConfig, reconnectMs: 200 }),
-      deviceId: 'dev1',
-      logger: quiet,
-      status: () => ({ capture: 'running', models: {} }),
-      effects: recordingEffects().effects,
-      ...(hook ? { prepareTransfer: hook } : {}),
-    });
-    cleanups.push(
-      () => sync.stop(),
-      () => broker.stop(),
-    );
     const phoneDir = join(dir, 'phone');
-    const receiver: Receiver = startReceiver({
-      url: broker.phoneUrl,
-      deviceId: 'dev1',
-      outDir: phoneDir,
-      logger: quiet,
-      reconnectMs: 200,
-      ...PHONE,
-    });
-    cleanups.push(() => receiver.stop());
+    const link = await linkToPhone({ db, phoneDir, ...(hook ? { prepareTransfer: hook } : {}) });
+    cleanups.push(() => link.stop());
     await waitFor('the snippet synced', () => transfers.get(id)?.state === 'synced', 120_000);
 
     const row = transfers.get(id);

@@ -10,15 +10,11 @@ import { facesConfigSchema } from '../../../pipelines/faces/config.ts';
 import { type Box, FaceDetector } from '../../../pipelines/faces/detector.ts';
 import { iou } from '../../../pipelines/faces/tracker.ts';
 import { TransferRepository } from '../../../storage/transfers.ts';
-import { syncConfigSchema } from '../../../sync/config.ts';
-import { type SyncHandle, startSync } from '../../../sync/index.ts';
-import { type Receiver, startReceiver } from '../../../tools/receiver/receiver.ts';
 import { OPENCV_DATA, SAMPLE, tmp } from '../../helpers/cli.ts';
-import { PHONE, setUpBroker } from '../../sync/helpers/brokers.ts';
-import { recordingEffects, waitFor } from '../../sync/helpers/fixtures.ts';
+import { waitFor } from '../../sync/helpers/fixtures.ts';
+import { linkToPhone } from '../../sync/helpers/phone-link.ts';
 import { recordSample, sampleEpisodes } from '../snippet-harness.ts';
 
-const quiet = pino({ level: 'silent' });
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 /** The sample session with Megamind.avi (opencv-doc; real faces) as its scene camera, on the sample's clocks. */
@@ -145,38 +141,17 @@ describe('a snippet the recorder made leaves for the phone with its faces blurre
     const transfers = new TransferRepository(db);
     const row = db.prepare("SELECT id FROM transfers WHERE kind = 'snippet'").get() as { id: string };
 
-    const broker = await setUpBroker('embedded');
     const hook = snippetBlurHook({
       config: facesConfigSchema.parse({}), // defaults: blurSnippets on, nobody enrolled
       db,
       dataDir,
       models: () => Promise.reject(new Error('no models needed: nobody is enrolled')),
-      logger: quiet,
+      logger: pino({ level: 'silent' }),
     });
     expect(hook).toBeDefined();
-    const sync: SyncHandle = await startSync({
-      db,
-      config: syncConfigSchema.parse({ broker: broker.brokerConfig, reconnectMs: 200 }),
-      deviceId: 'dev1',
-      logger: quiet,
-      status: () => ({ capture: 'running', models: {} }),
-      effects: recordingEffects().effects,
-      ...(hook ? { prepareTransfer: hook } : {}),
-    });
-    cleanups.push(
-      () => broker.stop(),
-      () => sync.stop(),
-    );
     const phoneDir = join(dir, 'phone');
-    const receiver: Receiver = startReceiver({
-      url: broker.phoneUrl,
-      deviceId: 'dev1',
-      outDir: phoneDir,
-      logger: quiet,
-      reconnectMs: 200,
-      ...PHONE,
-    });
-    cleanups.push(() => receiver.stop());
+    const link = await linkToPhone({ db, phoneDir, ...(hook ? { prepareTransfer: hook } : {}) });
+    cleanups.push(() => link.stop());
     await waitFor('the snippet synced', () => transfers.get(row.id)?.state === 'synced', 150_000);
 
     const sent = transfers.get(row.id);
