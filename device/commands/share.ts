@@ -1,5 +1,15 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { openDatabase } from '../../storage/db.ts';
@@ -55,6 +65,8 @@ export function shareCondensed(file: string, dbFile: string): ShareResult {
   const set = readCondensedSet(bytes, file);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const recordId = `condensed-${sha256.slice(0, 16)}`;
+  // A mistyped --db would otherwise create a database the daemon never reads, and the file would never leave.
+  if (!existsSync(dbFile)) throw new BadInputError(`--db: ${dbFile} does not exist (the daemon's database)`);
   const db = openDatabase(dbFile);
   try {
     const transfers = new TransferRepository(db);

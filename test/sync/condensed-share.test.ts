@@ -76,6 +76,9 @@ describe('glance share: a condensed dataset reaches the phone (embedded broker, 
     const missing = glance(['share', join(dir, 'missing.npz'), '--db', join(dir, 'refused.db')]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain('missing.npz: cannot read');
+    const noDb = glance(['share', join(dir, 'good.npz'), '--db', join(dir, 'typo', 'glance.db')]);
+    expect(noDb.status).toBe(2);
+    expect(noDb.stderr).toContain('typo/glance.db does not exist');
   });
 
   it('queues a condensed set once, and a running sync delivers it byte for byte', async () => {
