@@ -113,8 +113,9 @@ def test_deal_beats_random_on_average_and_where_the_gap_is_clear(benchmark: dict
 @pytest.mark.xfail(strict=False, reason="Does not hold: with the paper's reward and defaults chosen on "
                    "validation seeds, DEAL is below random on letters (0.390 vs 0.422 at these 3 seeds; 0.403 vs "
                    "0.437 at the report's 5) and, at 5 seeds, on iris (0.888 vs 0.890). On letters DEAL "
-                   "does not learn to follow random or margin within 26 rounds; its weights stay near the "
-                   "uniform mixture (reports/deal_diagnosis.md; docs/toolchain-mat-dc-deal.md).")
+                   "does not learn to follow random or margin within 26 rounds (nor within 156 at one label "
+                   "a round: 0.396 vs 0.432 on validation seeds 100-109); its weights stay near the uniform "
+                   "mixture (reports/deal_diagnosis*.md; docs/toolchain-mat-dc-deal.md).")
 def test_deal_beats_random_on_every_dataset(benchmark: dict) -> None:
     assert all(benchmark["summary"]["deal_beats_random"].values()), benchmark["summary"]["deal_beats_random"]
 
@@ -124,6 +125,8 @@ def test_deal_beats_random_on_every_dataset(benchmark: dict) -> None:
                    "0.8060; the per-dataset best single averages 0.8320). Not a reward bug: on validation "
                    "seeds 100-109 even the exact test-accuracy gain as reward leaves DEAL 1.8 pp below margin, "
                    "and the paper's reward does no better than fixed uniform weights: 26-30 bandit rounds are "
-                   "too few to learn the best of six experts (reports/deal_diagnosis.md).")
+                   "too few to learn the best of six experts (reports/deal_diagnosis.md). One label a round "
+                   "(30-156 rounds, pre-registered, validation seeds) leaves it 3.0 pp below margin as well "
+                   "(reports/deal_batch1_validation.json), so the batches stay.")
 def test_deal_aulc_at_least_the_best_single_criterion_on_average(benchmark: dict) -> None:
     assert benchmark["summary"]["deal_minus_best_single"] >= 0.0, benchmark["summary"]

@@ -69,7 +69,8 @@ def markdown(result: dict[str, Any]) -> str:
     per, mean = result["per_dataset"], result["mean"]
     names = list(next(iter(per.values())))
     batch = result.get("batch")
-    per_round = "" if batch is None else "; labels a round: " + ", ".join(f"{n} {b}" for n, b in batch.items())
+    rounds = ", ".join(f"{n} {b}" for n, b in batch.items()) if batch else ""
+    per_round = f"; labels a round: {rounds}" if rounds else ""
     lines = ["## Where DEAL's AULC goes (seeds "
              f"{result['seeds'][0]}–{result['seeds'][-1]}{per_round})", "",
              "| step | " + " | ".join(names) + " | mean | − margin (pp) |",
@@ -84,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", default="100-109", help="first-last (inclusive)")
     p.add_argument("--out", type=Path, default=None, help="JSON; a .md beside it")
-    p.add_argument("--batch", type=int, default=None, help="labels a round on every dataset (default: TASKS')")
+    p.add_argument("--batch", type=int, default=None, help="labels a round, every dataset (default: TASKS')")
     args = p.parse_args(argv)
     if args.batch is not None and args.batch < 1:
         p.error(f"--batch must be at least 1, got {args.batch}")

@@ -74,7 +74,8 @@ def tune(points: list[dict[str, Any]], seeds: tuple[int, ...],
               flush=True)
     rows.sort(key=lambda r: -r["deal"])
     return {"seeds": list(seeds), "batch": {name: t.batch for name, t in tasks.items()}, "singles": singles,
-            "single_mean": single_mean, "best_single": best_single, "per_dataset_best_mean": bar, "grid": rows}
+            "single_mean": single_mean, "best_single": best_single, "per_dataset_best_mean": bar,
+            "grid": rows}
 
 
 def parse_point(text: str) -> dict[str, Any]:
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--rewards", default=",".join(GRID["reward"]), help=f"any of {', '.join(REWARDS)}")
     p.add_argument("--stage", type=int, choices=(1, 2), default=1, help="1: the grid; 2: STAGE2's points")
-    p.add_argument("--batch", type=int, default=None, help="labels a round on every dataset (default: TASKS')")
+    p.add_argument("--batch", type=int, default=None, help="labels a round, every dataset (default: TASKS')")
     p.add_argument("--seeds", default=None, help="first-last validation seeds (default 100-102)")
     p.add_argument("--point", action="append", default=[], help="score only this point (key=value,...)")
     args = p.parse_args(argv)
@@ -116,8 +117,10 @@ def main(argv: list[str] | None = None) -> int:
         p.error(str(e))
     if min(seeds) < 100:
         p.error(f"--seeds {args.seeds!r}: seeds below 100 are the evaluation's; tune on validation seeds")
-    if not points:
-        points = grid_points({**GRID, "reward": tuple(args.rewards.split(","))}) if args.stage == 1 else STAGE2
+    if not points and args.stage == 1:
+        points = grid_points({**GRID, "reward": tuple(args.rewards.split(","))})
+    elif not points:
+        points = STAGE2
     result = tune(points, seeds, tasks)
     if args.out:
         args.out.write_text(json.dumps(result, indent=1) + "\n")
