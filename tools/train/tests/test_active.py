@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from glance_train.active.criteria import CRITERIA, Candidates, margin, query_by_committee
-from glance_train.active.loop import TASKS, aulc, prepare_pool, run_strategy
+from glance_train.active.loop import TASKS, aulc, prepare_pool, run_strategy, with_batch
 from glance_train.active.queue import LabelQueue, LabelQueueConfig
 from glance_train.active.report import SINGLES, summarise
 from glance_train.active.rexp4 import Rexp4, Rexp4Config
+from glance_train.active.tune import parse_point
 
 SEEDS = 3
 
@@ -76,6 +77,22 @@ def test_fixed_weights_make_deal_follow_one_criterion() -> None:
     assert all(w["margin"] == 1.0 for w in curve.weights)
     oracle = run_strategy(task, data, "deal", 0, Rexp4Config(), reward="oracle")
     assert any(abs(w["margin"] - 1 / 6) > 1e-6 for w in oracle.weights)  # the exact reward moves them
+
+
+def test_batch_override_keeps_budgets_and_bad_settings_are_named() -> None:
+    """The one-label-a-round experiment (tune/diagnose ``--batch``) changes only the labels asked a round."""
+    one = with_batch(TASKS, 1)
+    assert {n: t.batch for n, t in one.items()} == dict.fromkeys(TASKS, 1)
+    assert {n: t.budget for n, t in one.items()} == {n: t.budget for n, t in TASKS.items()}
+    assert with_batch(TASKS, None) == TASKS
+    with pytest.raises(ValueError, match="batch must be at least 1"):
+        with_batch(TASKS, 0)
+    assert parse_point("gamma=0.15,restart=30") == {**Rexp4Config(gamma=0.15, restart=30).__dict__,
+                                                    "reward": "iw_gain"}
+    with pytest.raises(ValueError, match="restart must be a number"):
+        parse_point("restart=abc")
+    with pytest.raises(ValueError, match="unknown reward"):
+        parse_point("reward=accuracy")
 
 
 @pytest.fixture(scope="module")

@@ -86,7 +86,10 @@ def parse_point(text: str) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep or key not in point:
             raise ValueError(f"bad point item {item!r}; expected key=value with key in {sorted(point)}")
-        point[key] = value if key == "reward" else type(point[key])(float(value))
+        try:
+            point[key] = value if key == "reward" else type(point[key])(float(value))
+        except ValueError:
+            raise ValueError(f"bad point item {item!r}: {key} must be a number") from None
     if point["reward"] not in REWARDS:
         raise ValueError(f"unknown reward {point['reward']!r}; known: {', '.join(REWARDS)}")
     return point
