@@ -49,6 +49,15 @@ TASKS: dict[str, PoolTask] = {
 }
 
 
+def with_batch(tasks: dict[str, PoolTask], batch: int | None) -> dict[str, PoolTask]:
+    """``tasks`` asking ``batch`` labels a round each (same budgets), or unchanged for ``None``."""
+    if batch is None:
+        return dict(tasks)
+    if batch < 1:
+        raise ValueError(f"batch must be at least 1, got {batch}")
+    return {name: replace(task, batch=batch) for name, task in tasks.items()}
+
+
 REWARDS = ("iw_gain", "change", "surprise", "iw_acc", "oracle")
 """Rewards for the ensembles (``rewards``); ``iw_gain`` is the paper's: importance-weighted accuracy
 gain. ``oracle`` is the round's gain in *test-set* accuracy, which no real session can see: only for

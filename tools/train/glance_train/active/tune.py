@@ -5,7 +5,11 @@ labels and tie-breaks. Tuning uses ``VALIDATION_SEEDS`` (100, 101, 102), which d
 same datasets, so the chosen restart period, exploration rate, learning rate, advice temperature and reward
 are not fitted to the sessions they are judged on.
 
-    python -m glance_train.active.tune [--out reports/deal_tuning.json]
+    python -m glance_train.active.tune [--out reports/deal_tuning.json] [--batch 1] [--seeds 100-109]
+                                       [--point gamma=0.05,restart=10,eta=3,advice_scale=1,reward=iw_gain]
+
+``--batch`` asks that many labels a round on every dataset (budgets unchanged); ``--seeds`` scores on other
+validation seeds (never 0–4); ``--point`` (repeatable) scores only the given points instead of the grid.
 
 Score of a configuration: DEAL's AULC averaged over datasets and validation seeds, minus the per-dataset best
 single criterion's (the claim's bar). Prints the grid best first.
@@ -17,13 +21,12 @@ import argparse
 import itertools
 import json
 from pathlib import Path
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from glance_train.active.criteria import CRITERIA
-from glance_train.active.loop import REWARDS, TASKS, PoolTask, aulc, prepare_pool, run_strategy
+from glance_train.active.loop import REWARDS, TASKS, PoolTask, aulc, prepare_pool, run_strategy, with_batch
 from glance_train.active.rexp4 import Rexp4Config
 
 VALIDATION_SEEDS = (100, 101, 102)
@@ -54,6 +57,8 @@ def tune(points: list[dict[str, Any]], seeds: tuple[int, ...],
     singles = {name: {s: float(np.mean([aulc(run_strategy(task, pools[name, seed], s, seed)) for seed in seeds]))
                       for s in CRITERIA} for name, task in tasks.items()}
     bar = float(np.mean([max(v.values()) for v in singles.values()]))
+    single_mean = {s: float(np.mean([v[s] for v in singles.values()])) for s in CRITERIA}
+    best_single = max(single_mean, key=single_mean.__getitem__)
     rows = []
     for point in points:
         cfg = Rexp4Config(**{k: v for k, v in point.items() if k != "reward"})
@@ -61,11 +66,41 @@ def tune(points: list[dict[str, Any]], seeds: tuple[int, ...],
                                                       reward=point["reward"])) for seed in seeds]))
                for name, task in tasks.items()}
         mean = float(np.mean(list(per.values())))
-        rows.append({**point, "deal": mean, "minus_bar": mean - bar, "per_dataset": per})
+        above_random = {name: per[name] > singles[name]["random"] for name in tasks}
+        rows.append({**point, "deal": mean, "minus_bar": mean - bar,
+                     "minus_best_single": mean - single_mean[best_single], "above_random": above_random,
+                     "per_dataset": per})
         print(json.dumps({**point, "deal": round(mean, 4), "minus_bar_pp": round(100 * (mean - bar), 2)}),
               flush=True)
     rows.sort(key=lambda r: -r["deal"])
-    return {"seeds": list(seeds), "singles": singles, "per_dataset_best_mean": bar, "grid": rows}
+    return {"seeds": list(seeds), "batch": {name: t.batch for name, t in tasks.items()}, "singles": singles,
+            "single_mean": single_mean, "best_single": best_single, "per_dataset_best_mean": bar,
+            "grid": rows}
+
+
+def parse_point(text: str) -> dict[str, Any]:
+    """``gamma=0.05,restart=10,...`` → a grid point; unspecified keys take ``Rexp4Config``'s defaults."""
+    defaults = Rexp4Config()
+    point: dict[str, Any] = {**defaults.__dict__, "reward": "iw_gain"}
+    for item in filter(None, text.split(",")):
+        key, sep, value = item.partition("=")
+        if not sep or key not in point:
+            raise ValueError(f"bad point item {item!r}; expected key=value with key in {sorted(point)}")
+        try:
+            point[key] = value if key == "reward" else type(point[key])(float(value))
+        except ValueError:
+            raise ValueError(f"bad point item {item!r}: {key} must be a number") from None
+    if point["reward"] not in REWARDS:
+        raise ValueError(f"unknown reward {point['reward']!r}; known: {', '.join(REWARDS)}")
+    return point
+
+
+def parse_seeds(text: str) -> tuple[int, ...]:
+    first, sep, last = text.partition("-")
+    lo, hi = int(first), int(last if sep else first)
+    if not 0 <= lo <= hi:
+        raise ValueError(f"seeds must be first-last with 0 <= first <= last, got {text!r}")
+    return tuple(range(lo, hi + 1))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,22 +108,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--rewards", default=",".join(GRID["reward"]), help=f"any of {', '.join(REWARDS)}")
     p.add_argument("--stage", type=int, choices=(1, 2), default=1, help="1: the grid; 2: STAGE2's points")
-    p.add_argument("--one-per-round", action="store_true",
-                   help="ask one label a round on every dataset (the paper's protocol), chosen point only")
+    p.add_argument("--batch", type=int, default=None, help="labels a round, every dataset (default: TASKS')")
+    p.add_argument("--seeds", default=None, help="first-last validation seeds (default 100-102)")
+    p.add_argument("--point", action="append", default=[], help="score only this point (key=value,...)")
     args = p.parse_args(argv)
-    points = grid_points({**GRID, "reward": tuple(args.rewards.split(","))}) if args.stage == 1 else STAGE2
-    tasks = None
-    if args.one_per_round:
-        tasks = {name: replace(task, batch=1) for name, task in TASKS.items()}
-        points = [{"gamma": 0.05, "restart": r, "eta": 3.0, "advice_scale": 1.0, "reward": "iw_gain"}
-                  for r in (10, 30)]
-    result = tune(points, VALIDATION_SEEDS, tasks)
+    try:
+        seeds = parse_seeds(args.seeds) if args.seeds else VALIDATION_SEEDS
+        tasks = with_batch(TASKS, args.batch)
+        points = [parse_point(t) for t in args.point]
+    except ValueError as e:
+        p.error(str(e))
+    if min(seeds) < 100:
+        p.error(f"--seeds {args.seeds!r}: seeds below 100 are the evaluation's; tune on validation seeds")
+    if not points and args.stage == 1:
+        points = grid_points({**GRID, "reward": tuple(args.rewards.split(","))})
+    elif not points:
+        points = STAGE2
+    result = tune(points, seeds, tasks)
     if args.out:
         args.out.write_text(json.dumps(result, indent=1) + "\n")
     for r in result["grid"][:8]:
         print({k: v for k, v in r.items() if k != "per_dataset"})
     return 0
-
 
 if __name__ == "__main__":
     raise SystemExit(main())
