@@ -28,7 +28,9 @@ class CondenseConfig:
     """"noise" (the paper's choice, and the private one) or "real" (real records: faster, not private)."""
     family: str = "mlp"
     """DM embedder family: "mlp" (any input, flattened), "convnet" (images; the DM paper's family, about 50×
-    slower on a CPU for the same accuracy on digits.png), "auto" (convnet for images, mlp otherwise)."""
+    slower on a CPU for the same accuracy on digits.png), time series of eye images: "series" (a TCN or an
+    LSTM drawn each iteration, as the paper's family), "tcn", "lstm"; "auto" (convnet for images, series for
+    time series, mlp otherwise)."""
     guard: bool = True
     """Move any synthetic sample closer to a real record than the real records' median nearest-neighbour
     distance out to that distance (``privacy.enforce_distance``) before the set is evaluated or shared."""
@@ -38,7 +40,7 @@ class CondenseConfig:
     gm_net_steps: int = 5
     gm_net_lr: float = 0.01
     gm_net: str = "mlp"
-    """GM's network: "mlp", "convnet" (images), "auto" (convnet for images)."""
+    """GM's network: "mlp", "convnet" (images), "tcn"/"series" (time series), "auto" (by input)."""
 
 
 @dataclass
