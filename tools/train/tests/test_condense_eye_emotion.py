@@ -40,7 +40,7 @@ def test_dm_condenses_eye_emotion_into_one_self_describing_file(
 ) -> None:
     out = tmp_path / "eye-dm.npz"
     code = main(["--dataset", "eye-emotion", "--data-dir", str(emo_root), "--method", "dm", "--ipc", "2",
-                 "--iterations", "40", "--eval-seeds", "1", "--eval-steps", "60", "--out", str(out)])
+                 "--iterations", "20", "--eval-seeds", "1", "--eval-steps", "20", "--out", str(out)])
     assert code == 0
     record = json.loads(capsys.readouterr().out)
     ev = record["evaluation"]
@@ -57,6 +57,7 @@ def test_dm_condenses_eye_emotion_into_one_self_describing_file(
     assert meta["dataset"]["name"] == "eye-emotion" and meta["dataset"]["synthetic"] is True
     assert meta["dataset"]["description"]["record"]["scene"] == "not included"
     assert meta["classes"][0] == "neutral" and meta["config"]["family"] == "series"
+    assert meta["config"]["init"] == "smooth" and meta["config"]["lr"] == 0.01
     assert len(meta["normalisation"]["mean"]) == EYE * EYE + 2
 
 

@@ -80,18 +80,19 @@ def _is_root(path: Path) -> bool:
     return (path / "dataset.json").exists()
 
 
-def emotion_task_roots(cache_dir: Path | None = None) -> dict[str, Path]:
-    """The emotion task's synthetic train/test splits in the dataset cache, without generating them."""
+def emotion_task_roots(cache_dir: Path | None = None, held_out: str = "test") -> dict[str, Path]:
+    """The emotion task's synthetic train and ``held_out`` (test or val) splits in the dataset cache, without
+    generating them."""
     from glance_train.data.cache import default_cache_dir
     from glance_train.emotion.data import EmotionData, _source_key
 
     cache_dir = cache_dir or default_cache_dir()
     cfg = EmotionData()
     roots = {}
-    for split in ("train", "test"):
+    for split in ("train", held_out):
         clips, seed, wearers = cfg.split_args(split)
         key = hashlib.sha256(f"{_source_key()}:{clips}:{seed}:{wearers}".encode()).hexdigest()[:16]
-        roots[split] = cache_dir / f"emo-film-synthetic-{split}-{key}"
+        roots["train" if split == "train" else "test"] = cache_dir / f"emo-film-synthetic-{split}-{key}"
     missing = [str(p) for p in roots.values() if not (p / "clips.csv").exists()]
     if missing:
         raise FileNotFoundError(
@@ -101,15 +102,16 @@ def emotion_task_roots(cache_dir: Path | None = None) -> dict[str, Path]:
     return roots
 
 
-def load_records(data_dir: Path | None, seed: int = 0, eye: int = EYE,
-                 per_clip: tuple[int, int] = (4, 2)) -> tuple[EyeRecords, EyeRecords, dict[str, Any]]:
-    """(train, held-out, description) windows; held-out participants never appear in train."""
+def load_records(data_dir: Path | None, seed: int = 0, eye: int = EYE, per_clip: tuple[int, int] = (4, 2),
+                 held_out: str = "test") -> tuple[EyeRecords, EyeRecords, dict[str, Any]]:
+    """(train, held-out, description) windows; held-out participants never appear in train. ``held_out``
+    "val" reads the validation split instead of the test split (choosing settings without seeing test)."""
     if data_dir is None:
-        roots = emotion_task_roots()
+        roots = emotion_task_roots(held_out=held_out)
     elif not data_dir.is_dir():
         raise FileNotFoundError(f"--data-dir {data_dir} does not exist or is not a directory")
-    elif _is_root(data_dir / "train") and _is_root(data_dir / "test"):
-        roots = {"train": data_dir / "train", "test": data_dir / "test"}
+    elif _is_root(data_dir / "train") and _is_root(data_dir / held_out):
+        roots = {"train": data_dir / "train", "test": data_dir / held_out}
     elif _is_root(data_dir):
         roots = {"all": data_dir}
     else:
@@ -138,6 +140,7 @@ def load_records(data_dir: Path | None, seed: int = 0, eye: int = EYE,
     first = next(iter(infos.values()))
     described = {
         "roots": {s: str(r) for s, r in roots.items()},
+        "held_out": held_out if "all" not in roots else "participants split from one root",
         "synthetic": all(bool(i.get("synthetic", False)) for i in infos.values()),
         "generator": first.get("generator"),
         "participants": {"train": len(set(train.participant.tolist())),

@@ -73,10 +73,11 @@ def prepare(dataset: str, test_fraction: float = 0.25, seed: int = 0,
     return Split(dataset, ds, scaler(train.x), train.y, scaler(test.x), test.y, scaler)
 
 
-def prepare_eye_emotion(data_dir: Path | None, seed: int = 0, max_per_class: int | None = None) -> Split:
+def prepare_eye_emotion(data_dir: Path | None, seed: int = 0, max_per_class: int | None = None,
+                        held_out: str = "test") -> Split:
     """The emotion task's windows; held out by participant (eye_emotion.py). ``max_per_class`` thins the
-    training windows only."""
-    train, test, described = eye_emotion.load_records(data_dir, seed)
+    training windows only; ``held_out`` "val" evaluates on the validation participants."""
+    train, test, described = eye_emotion.load_records(data_dir, seed, held_out=held_out)
     if max_per_class is not None:
         rng = np.random.default_rng(seed)
         keep = np.sort(np.concatenate([rng.permutation(np.flatnonzero(train.y == c))[:max_per_class]
