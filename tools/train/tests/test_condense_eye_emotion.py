@@ -93,3 +93,18 @@ def test_a_directory_without_emo_film_data_is_named(
     out = tmp_path / "o.npz"
     assert main(["--dataset", "eye-emotion", "--data-dir", str(tmp_path), "--out", str(out)]) == 2
     assert "no dataset.json" in capsys.readouterr().err
+
+
+def test_series_inits_hold_no_real_record_and_vary_little_within_a_window() -> None:
+    from glance_train.condense.common import CondenseConfig, initial_synthetic
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(40, STEPS, 10)
+    y = torch.arange(4).repeat_interleave(10)
+    smooth, labels = initial_synthetic(x, y, 4, CondenseConfig(ipc=3, init="smooth"), gen)
+    assert smooth.shape == (12, STEPS, 10) and labels.tolist() == [0] * 3 + [1] * 3 + [2] * 3 + [3] * 3
+    assert float(smooth.std(1).mean()) < 0.2 < float(smooth.std((0, 1)).mean())
+    mean, _ = initial_synthetic(x, y, 4, CondenseConfig(ipc=3, init="mean", mean_noise=0.0), gen)
+    assert torch.allclose(mean[0], x[:10].mean(0), atol=1e-6)
+    with pytest.raises(ValueError, match="time series"):
+        initial_synthetic(torch.randn(8, 5), torch.arange(2).repeat(4), 2, CondenseConfig(init="smooth"), gen)

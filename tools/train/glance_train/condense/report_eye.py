@@ -35,7 +35,9 @@ class EyeBench:
     methods: dict[str, CondenseConfig] = field(default_factory=lambda: {
         "dm": CondenseConfig(method="dm", iterations=1000, lr=0.01, batch_real=32, family="series",
                              init="smooth"),
-        "gm": CondenseConfig(method="gm", iterations=20, lr=0.01, batch_real=32, gm_net="tcn",
+        # GM: lr 0.1 (the digits default) reached AUC 0.545 / 0.508 (TCN / GRU) on the validation
+        # participants after 30 loops, lr 0.01 after 20 loops 0.488 / 0.481.
+        "gm": CondenseConfig(method="gm", iterations=30, lr=0.1, batch_real=32, gm_net="tcn",
                              init="smooth"),
     })
     eval: EvalConfig = field(default_factory=lambda: EvalConfig(seeds=2, steps=1000, batch_size=64))
@@ -61,7 +63,9 @@ def run_bench(bench: EyeBench, methods: list[str]) -> dict[str, Any]:
         "dataset": split.described, "synthetic": split.synthetic, "held_out": bench.held_out,
         "eval": asdict(bench.eval), "methods": {m: asdict(bench.methods[m]) for m in methods},
         "full": {"accuracy": full, "auc": full_auc},
-        "random_real": [random_real(split, ipc, bench.eval) for ipc in bench.ipcs], "rows": [],
+        # The reference is computed once, by the run that includes DM (methods may run in parallel processes).
+        "random_real": [random_real(split, ipc, bench.eval) for ipc in bench.ipcs] if "dm" in methods else [],
+        "rows": [],
     }
     with tempfile.TemporaryDirectory() as tmp:
         for method in methods:
@@ -80,6 +84,7 @@ def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
     merged = dict(parts[0])
     merged["methods"] = {k: v for p in parts for k, v in p["methods"].items()}
     merged["rows"] = [r for p in parts for r in p["rows"]]
+    merged["random_real"] = [r for p in parts for r in p["random_real"]]
     return merged
 
 
