@@ -76,6 +76,7 @@ def test_gm_works_on_the_time_series_network(emo_root: Path, tmp_path: Path) -> 
     (["--dataset", "eye-emotion", "--ipc", "0"], "--ipc must be at least 1"),
     (["--dataset", "eye-emotion", "--data-dir", "/nonexistent/emo"], "/nonexistent/emo"),
     (["--dataset", "digits", "--data-dir", "/tmp"], "--data-dir applies to eye-emotion only"),
+    (["--dataset", "iris", "--init", "smooth"], "--init smooth is for time series"),
 ])
 def test_bad_input_exits_2_naming_what_was_wrong(
     args: list[str], named: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -1,8 +1,8 @@
 """``python -m glance_train.condense --dataset digits --method dm --ipc 10 --out FILE`` (``glance condense``).
 
-Condenses a dataset the toolchain knows, evaluates the condensed set against full-data training on real
-held-out records, measures its privacy, and writes the one-file condensed set. Prints a JSON summary on
-stdout.
+Condenses a dataset the toolchain knows (``--dataset eye-emotion``: the emotion task's synthetic eye windows,
+eye_emotion.py), evaluates the condensed set against full-data training on real held-out records, measures
+its privacy, and writes the one-file condensed set. Prints a JSON summary on stdout.
 Exit codes: 0 success, 1 runtime failure, 2 bad input.
 """
 
@@ -30,7 +30,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--method", default="dm", choices=["dm", "gm"])
     p.add_argument("--ipc", type=int, default=10, help="synthetic samples per class")
     p.add_argument("--out", type=Path, required=True, help="the condensed set (.npz)")
-    p.add_argument("--iterations", type=int, default=None, help="default: 2000 (dm), 30 (gm)")
+    p.add_argument("--iterations", type=int, default=None, help="default: 2000 (dm; 1000 on eye-emotion), 30 (gm)")
     p.add_argument("--lr", type=float, default=None,
                    help="Adam on the synthetic samples (default 0.1; 0.01 for DM on eye-emotion)")
     p.add_argument("--family", default=None, choices=["auto", "convnet", "mlp", "series", "tcn", "lstm"],
@@ -66,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"--data-dir applies to {EYE_EMOTION} only, not {args.dataset!r}", file=sys.stderr)
         return 2
     series = args.dataset == EYE_EMOTION
+    if args.init in ("smooth", "mean") and not series:
+        print(f"--init {args.init} is for time series ({EYE_EMOTION}), not {args.dataset!r}", file=sys.stderr)
+        return 2
     family = args.family or ("series" if series else "mlp")
     torch.set_num_threads(args.threads)
     iterations = args.iterations if args.iterations is not None else (
