@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,7 @@ def random_real(split: Split, ipc: int, cfg: EvalConfig, seed: int = 0) -> dict[
 
 
 def run_bench(bench: EyeBench, methods: list[str]) -> dict[str, Any]:
+    start = time.perf_counter()
     split = prepare_eye_emotion(None, held_out=bench.held_out)
     full, full_auc = held_out_scores(split.x_train, split.y_train, split.x_test, split.y_test, split.classes,
                                      split.source.kind, bench.eval)
@@ -77,6 +79,7 @@ def run_bench(bench: EyeBench, methods: list[str]) -> dict[str, Any]:
                 out["rows"].append(rec)
                 print(json.dumps({k: rec[k] for k in ("method", "ipc", "condense_seconds", "evaluation")}),
                       flush=True)
+    out["seconds"] = time.perf_counter() - start
     return out
 
 
@@ -92,10 +95,12 @@ def markdown(result: dict[str, Any]) -> str:
     full = result["full"]
     archs = list(full["accuracy"])
     described = result["dataset"]
+    gen = described.get("generator") or {}
+    source = f"{gen.get('module', 'unknown generator')} version {gen.get('version', '?')}"
     lines = [
         "## Dataset condensation: eye-emotion data (synthetic)", "",
         f"Records: windows of the emotion task (16 steps at 4 Hz, 16×16 eye crop + pupil mm + confidence per "
-        f"step); synthetic data ({described['generator']}); {described['windows']['train']} training windows "
+        f"step); synthetic data ({source}); {described['windows']['train']} training windows "
         f"of {described['participants']['train']} participants; held out: {described['windows']['held_out']} "
         f"windows of {described['participants']['held_out']} other participants ({result['held_out']} split). "
         "Fresh models per architecture (mean over seeds); relative = condensed / full-data accuracy.", "",
