@@ -32,7 +32,7 @@ from glance_train.metric import report as metric_report
 HERE = Path(__file__).resolve().parent
 PARTS = ("mat", "dc", "dc-eye", "deal", "metric")
 DEFAULT_PARTS = ("mat", "dc", "deal", "metric")
-"""dc-eye (about 45 minutes on one loaded core) runs only when asked for: ``--only dc-eye``."""
+"""dc-eye (about 30 minutes on one loaded core) runs only when asked for: ``--only dc-eye``."""
 
 
 def run_part(part: str, out: Path, quick: bool) -> tuple[str, list[dict[str, Any]]]:
@@ -43,7 +43,7 @@ def run_part(part: str, out: Path, quick: bool) -> tuple[str, list[dict[str, Any
         return mat_report.write(mat_report.run(bench), out)
     if part == "dc":
         return dc_report.write(dc_report.run_bench(dc_report.CondenseBench()), out)
-    if part == "dc-eye":  # condensation of the (synthetic) eye-emotion windows; ~45 min on one loaded core
+    if part == "dc-eye":  # condensation of the (synthetic) eye-emotion windows; ~30 min on one loaded core
         bench = dc_eye_report.EyeBench(ipcs=(1,) if quick else (1, 3, 10))
         return dc_eye_report.write(dc_eye_report.run_bench(bench, list(bench.methods)), out)
     if part == "deal":
