@@ -26,6 +26,12 @@ def emo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def test_change_records_hold_no_static_eye(emo_root: Path) -> None:
+    train, _, described = load_records(emo_root, seed=0, per_clip=(2, 2), records="change")
+    assert described["record"]["records"] == "change"
+    assert np.abs(train.x[..., :-1].mean(axis=1)).max() < 1e-5  # every window's mean crop and pupil removed
+
+
 def test_held_out_participants_never_appear_in_training(emo_root: Path) -> None:
     train, test, described = load_records(emo_root, seed=0, per_clip=(2, 2))
     assert train.x.shape[1:] == (STEPS, EYE * EYE + 2) and train.x.dtype == np.float32
@@ -64,10 +70,12 @@ def test_dm_condenses_eye_emotion_into_one_self_describing_file(
 def test_gm_works_on_the_time_series_network(emo_root: Path, tmp_path: Path) -> None:
     out = tmp_path / "eye-gm.npz"
     code = main(["--dataset", "eye-emotion", "--data-dir", str(emo_root), "--method", "gm", "--ipc", "1",
-                 "--iterations", "2", "--eval-seeds", "0", "--quiet", "--out", str(out)])
+                 "--records", "change", "--iterations", "2", "--eval-seeds", "0", "--quiet",
+                 "--out", str(out)])
     assert code == 0
     loaded = load_condensed(out)
     assert loaded.meta["method"] == "gm" and loaded.x.shape == (7, STEPS, EYE * EYE + 2)
+    assert loaded.meta["dataset"]["description"]["record"]["records"] == "change"
     assert np.isfinite(loaded.x).all()
 
 
@@ -77,6 +85,7 @@ def test_gm_works_on_the_time_series_network(emo_root: Path, tmp_path: Path) -> 
     (["--dataset", "eye-emotion", "--data-dir", "/nonexistent/emo"], "/nonexistent/emo"),
     (["--dataset", "digits", "--data-dir", "/tmp"], "--data-dir applies to eye-emotion only"),
     (["--dataset", "iris", "--init", "smooth"], "--init smooth is for time series"),
+    (["--dataset", "wine", "--records", "change"], "--records applies to eye-emotion only"),
 ])
 def test_bad_input_exits_2_naming_what_was_wrong(
     args: list[str], named: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -27,10 +27,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--data-dir", type=Path, default=None,
                    help=f"{EYE_EMOTION} only: an EMO-Film root (with train/ and test/, or one root whose "
                         "participants are split); default: the emotion task's synthetic splits")
+    p.add_argument("--records", default=None, choices=["raw", "change"],
+                   help=f"{EYE_EMOTION} only: raw windows (default) or each window minus its mean crop "
+                        "and pupil")
     p.add_argument("--method", default="dm", choices=["dm", "gm"])
     p.add_argument("--ipc", type=int, default=10, help="synthetic samples per class")
     p.add_argument("--out", type=Path, required=True, help="the condensed set (.npz)")
-    p.add_argument("--iterations", type=int, default=None, help="default: 2000 (dm; 1000 on eye-emotion), 30 (gm)")
+    p.add_argument("--iterations", type=int, default=None,
+                   help="default: 2000 (dm; 1000 on eye-emotion), 30 (gm)")
     p.add_argument("--lr", type=float, default=None,
                    help="Adam on the synthetic samples (default 0.1; 0.01 for DM on eye-emotion)")
     p.add_argument("--family", default=None, choices=["auto", "convnet", "mlp", "series", "tcn", "lstm"],
@@ -62,9 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.eval_steps is not None and args.eval_steps < 1:
         print(f"--eval-steps must be at least 1, got {args.eval_steps}", file=sys.stderr)
         return 2
-    if args.data_dir is not None and args.dataset != EYE_EMOTION:
-        print(f"--data-dir applies to {EYE_EMOTION} only, not {args.dataset!r}", file=sys.stderr)
-        return 2
+    for given, flag in ((args.data_dir, "--data-dir"), (args.records, "--records")):
+        if given is not None and args.dataset != EYE_EMOTION:
+            print(f"{flag} applies to {EYE_EMOTION} only, not {args.dataset!r}", file=sys.stderr)
+            return 2
     series = args.dataset == EYE_EMOTION
     if args.init in ("smooth", "mean") and not series:
         print(f"--init {args.init} is for time series ({EYE_EMOTION}), not {args.dataset!r}", file=sys.stderr)
@@ -82,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
                          family=family, gm_net=family, seed=args.seed, batch_real=32 if series else 128)
     try:
         split = prepare(args.dataset, seed=args.seed, max_per_class=args.max_per_class,
-                        data_dir=args.data_dir)
+                        data_dir=args.data_dir, records=args.records or "raw")
     except (FileNotFoundError, ValueError) as exc:  # missing or malformed data: bad input, named
         print(str(exc), file=sys.stderr)
         return 2

@@ -33,7 +33,7 @@ class CondenseConfig:
     """"mean" init: each synthetic sample starts at its class's mean real record (an aggregate over every
     training record of the class, no one's record) plus this much "smooth" noise."""
     smooth_step_noise: float = 0.15
-    """"smooth" init: per-step noise (standardised units); real eye pixels vary by about 0.15 within a window."""
+    """"smooth" init: per-step noise (standardised units); real eye pixels vary by ~0.15 within a window."""
     family: str = "mlp"
     """DM embedder family: "mlp" (any input, flattened), "convnet" (images; the DM paper's family, about 50×
     slower on a CPU for the same accuracy on digits.png), time series of eye images: "series" (a TCN or an

@@ -38,6 +38,9 @@ STEPS = 16
 EYE = 16
 """Eye crop side in a record (the emotion task reads 32; 2×2 area averaging)."""
 HELD_OUT_FRACTION = 0.25
+RECORDS = ("raw", "change")
+"""raw: the crops and pupil as measured. change: each window's mean crop and mean pupil subtracted (what the
+expression changes; the wearer's static eye, the identifying part, is gone)."""
 
 
 @dataclass(frozen=True)
@@ -49,16 +52,21 @@ class EyeRecords:
     participant: np.ndarray
 
 
-def record_layout(eye: int = EYE) -> dict[str, Any]:
+def record_layout(eye: int = EYE, records: str = "raw") -> dict[str, Any]:
     """What each number of a record is: the file's meta carries it, so a receiver can read the samples."""
-    return {"steps": STEPS, "step_hz": STEP_HZ, "eye_size": eye,
-            "per_step": [f"eye pixels {eye}x{eye} row-major, [0, 1] grey", "pupil diameter mm",
-                         "pupil confidence [0, 1]"],
+    per_step = ([f"eye pixels {eye}x{eye} row-major, [0, 1] grey", "pupil diameter mm",
+                 "pupil confidence [0, 1]"]
+                if records == "raw" else
+                [f"eye pixels {eye}x{eye} row-major minus the window's mean crop, [-1, 1] grey",
+                 "pupil diameter mm minus the window's mean", "pupil confidence [0, 1]"])
+    return {"steps": STEPS, "step_hz": STEP_HZ, "eye_size": eye, "records": records, "per_step": per_step,
             "label": "emotion of the window's last step", "scene": "not included"}
 
 
-def windows(data: DecodedSet, per_clip: int, eye: int = EYE) -> EyeRecords:
-    """The emotion task's windows of ``data`` as flat records (see the module doc)."""
+def windows(data: DecodedSet, per_clip: int, eye: int = EYE, records: str = "raw") -> EyeRecords:
+    """The emotion task's windows of ``data`` as flat records (see the module doc and ``RECORDS``)."""
+    if records not in RECORDS:
+        raise ValueError(f"records must be one of {', '.join(RECORDS)}, not {records!r}")
     frames = data.eye.shape[1]
     xs, ys, who = [], [], []
     factor = data.eye.shape[-1] // eye
@@ -68,6 +76,8 @@ def windows(data: DecodedSet, per_clip: int, eye: int = EYE) -> EyeRecords:
             crops = data.eye[c, s].astype(np.float32) / 255.0
             crops = crops.reshape(STEPS, eye, factor, eye, factor).mean(axis=(2, 4))  # area downscale
             mm = data.pupil[c, s, 0] * PUPIL_STD_MM + PUPIL_MEAN_MM
+            if records == "change":
+                crops, mm = crops - crops.mean(0), mm - mm.mean()
             xs.append(np.concatenate([crops.reshape(STEPS, -1), mm[:, None], data.pupil[c, s, 1:2]], axis=1))
             ys.append(int(data.label[c, e]))
             who.append(str(data.participant[c]))
@@ -102,8 +112,10 @@ def emotion_task_roots(cache_dir: Path | None = None, held_out: str = "test") ->
     return roots
 
 
-def load_records(data_dir: Path | None, seed: int = 0, eye: int = EYE, per_clip: tuple[int, int] = (4, 2),
-                 held_out: str = "test") -> tuple[EyeRecords, EyeRecords, dict[str, Any]]:
+def load_records(
+    data_dir: Path | None, seed: int = 0, eye: int = EYE, per_clip: tuple[int, int] = (4, 2),
+    held_out: str = "test", records: str = "raw",
+) -> tuple[EyeRecords, EyeRecords, dict[str, Any]]:
     """(train, held-out, description) windows; held-out participants never appear in train. ``held_out``
     "val" reads the validation split instead of the test split (choosing settings without seeing test)."""
     if data_dir is None:
@@ -129,11 +141,11 @@ def load_records(data_dir: Path | None, seed: int = 0, eye: int = EYE, per_clip:
         n_out = max(1, round(len(people) * HELD_OUT_FRACTION))
         held = set(rng.permutation(people)[:n_out].tolist())
         keep = np.array([p not in held for p in data.participant])
-        train = windows(_subset(data, keep), per_clip[0], eye)
-        test = windows(_subset(data, ~keep), per_clip[1], eye)
+        train = windows(_subset(data, keep), per_clip[0], eye, records)
+        test = windows(_subset(data, ~keep), per_clip[1], eye, records)
     else:
-        train = windows(decode(roots["train"]), per_clip[0], eye)
-        test = windows(decode(roots["test"]), per_clip[1], eye)
+        train = windows(decode(roots["train"]), per_clip[0], eye, records)
+        test = windows(decode(roots["test"]), per_clip[1], eye, records)
     overlap = set(train.participant.tolist()) & set(test.participant.tolist())
     if overlap:
         raise ValueError(f"participants {sorted(overlap)[:5]} are in both the training and held-out split")
@@ -147,7 +159,7 @@ def load_records(data_dir: Path | None, seed: int = 0, eye: int = EYE, per_clip:
                          "held_out": len(set(test.participant.tolist()))},
         "windows": {"train": int(len(train.y)), "held_out": int(len(test.y))},
         "windows_per_clip": {"train": per_clip[0], "held_out": per_clip[1]},
-        "record": record_layout(eye),
+        "record": record_layout(eye, records),
     }
     return train, test, described
 

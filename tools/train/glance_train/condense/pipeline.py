@@ -61,10 +61,11 @@ class Split:
 
 
 def prepare(dataset: str, test_fraction: float = 0.25, seed: int = 0,
-            max_per_class: int | None = None, data_dir: Path | None = None) -> Split:
-    """``data_dir``: eye-emotion only (an EMO-Film root; default the emotion task's synthetic splits)."""
+            max_per_class: int | None = None, data_dir: Path | None = None, records: str = "raw") -> Split:
+    """``data_dir``, ``records``: eye-emotion only (an EMO-Film root, default the emotion task's synthetic
+    splits; "raw" or "change" windows, eye_emotion.RECORDS)."""
     if dataset == eye_emotion.NAME:
-        return prepare_eye_emotion(data_dir, seed, max_per_class)
+        return prepare_eye_emotion(data_dir, seed, max_per_class, records=records)
     if data_dir is not None:
         raise ValueError(f"--data-dir applies to {eye_emotion.NAME} only, not {dataset!r}")
     ds = load_dataset(dataset, max_per_class=max_per_class, seed=seed)
@@ -74,10 +75,10 @@ def prepare(dataset: str, test_fraction: float = 0.25, seed: int = 0,
 
 
 def prepare_eye_emotion(data_dir: Path | None, seed: int = 0, max_per_class: int | None = None,
-                        held_out: str = "test") -> Split:
+                        held_out: str = "test", records: str = "raw") -> Split:
     """The emotion task's windows; held out by participant (eye_emotion.py). ``max_per_class`` thins the
     training windows only; ``held_out`` "val" evaluates on the validation participants."""
-    train, test, described = eye_emotion.load_records(data_dir, seed, held_out=held_out)
+    train, test, described = eye_emotion.load_records(data_dir, seed, held_out=held_out, records=records)
     if max_per_class is not None:
         rng = np.random.default_rng(seed)
         keep = np.sort(np.concatenate([rng.permutation(np.flatnonzero(train.y == c))[:max_per_class]

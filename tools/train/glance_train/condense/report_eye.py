@@ -43,6 +43,7 @@ class EyeBench:
     })
     eval: EvalConfig = field(default_factory=lambda: EvalConfig(seeds=2, steps=1000, batch_size=64))
     held_out: str = "test"
+    records: str = "raw"
 
 
 def random_real(split: Split, ipc: int, cfg: EvalConfig, seed: int = 0) -> dict[str, Any]:
@@ -58,7 +59,7 @@ def random_real(split: Split, ipc: int, cfg: EvalConfig, seed: int = 0) -> dict[
 
 def run_bench(bench: EyeBench, methods: list[str]) -> dict[str, Any]:
     start = time.perf_counter()
-    split = prepare_eye_emotion(None, held_out=bench.held_out)
+    split = prepare_eye_emotion(None, held_out=bench.held_out, records=bench.records)
     full, full_auc = held_out_scores(split.x_train, split.y_train, split.x_test, split.y_test, split.classes,
                                      split.source.kind, bench.eval)
     out: dict[str, Any] = {
@@ -100,9 +101,10 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [
         "## Dataset condensation: eye-emotion data (synthetic)", "",
         f"Records: windows of the emotion task (16 steps at 4 Hz, 16×16 eye crop + pupil mm + confidence per "
-        f"step); synthetic data ({source}); {described['windows']['train']} training windows "
-        f"of {described['participants']['train']} participants; held out: {described['windows']['held_out']} "
-        f"windows of {described['participants']['held_out']} other participants ({result['held_out']} split). "
+        f"step; {described['record'].get('records', 'raw')} records); synthetic data ({source}); "
+        f"{described['windows']['train']} training windows of {described['participants']['train']} "
+        f"participants; held out: {described['windows']['held_out']} windows of "
+        f"{described['participants']['held_out']} other participants ({result['held_out']} split). "
         "Fresh models per architecture (mean over seeds); relative = condensed / full-data accuracy.", "",
         "| training set | records | " + " | ".join(f"{a} accuracy (relative) | {a} AUC" for a in archs)
         + " | condense s |",
@@ -123,7 +125,8 @@ def markdown(result: dict[str, Any]) -> str:
     lines += ["", "Privacy (standardised records; DCR = distance to the closest real training window; MIA = "
               "loss-threshold membership inference on a TCN, members = training windows, non-members = "
               "held-out participants' windows):", "",
-              "| method | ipc | DCR min / median (before the guard) | real→real NN p5 / median | moved by the guard "
+              "| method | ipc | DCR min / median (before the guard) | real→real NN p5 / median "
+              "| moved by the guard "
               "| MIA AUC, condensed | MIA AUC, real data | file bytes |",
               "|---|---|---|---|---|---|---|---|"]
     for r in result["rows"]:
@@ -158,19 +161,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--methods", default="dm,gm")
     p.add_argument("--ipcs", default="1,3,10")
     p.add_argument("--held-out", default="test", choices=["test", "val"])
+    p.add_argument("--records", default="raw", choices=["raw", "change"])
     p.add_argument("--out", type=Path, default=REPORTS)
     p.add_argument("--json-only", action="store_true")
-    p.add_argument("--merge", nargs="*", type=Path, help="join --json-only files into dc_eye.json / dc-eye.md")
+    p.add_argument("--merge", nargs="*", type=Path,
+                   help="join --json-only files into dc_eye.json / dc-eye.md")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     if args.merge:
         result = merge([json.loads(f.read_text()) for f in args.merge])
     else:
-        bench = EyeBench(ipcs=tuple(int(i) for i in args.ipcs.split(",")), held_out=args.held_out)
+        bench = EyeBench(ipcs=tuple(int(i) for i in args.ipcs.split(",")), held_out=args.held_out,
+                         records=args.records)
         result = run_bench(bench, args.methods.split(","))
         if args.json_only:
             args.out.mkdir(parents=True, exist_ok=True)
-            name = f"dc_eye_{args.methods.replace(',', '_')}_{args.held_out}.json"
+            name = f"dc_eye_{args.methods.replace(',', '_')}_{args.held_out}_{args.records}.json"
             (args.out / name).write_text(json.dumps(result, indent=1) + "\n")
             return 0
     md, _ = write(result, args.out)
