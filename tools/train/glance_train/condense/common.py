@@ -25,10 +25,20 @@ class CondenseConfig:
     batch_real: int = 128
     """Real records per class per iteration."""
     init: str = "noise"
-    """"noise" (the paper's choice, and the private one) or "real" (real records: faster, not private)."""
+    """"noise" (the paper's choice, and the private one), "smooth" (time series: noise that is the same at
+    every step plus a little per-step noise, ``smooth_step_noise``; still no real record), "mean" (time
+    series: the class's mean record plus smooth noise, ``mean_noise``) or "real" (real records: faster, not
+    private)."""
+    mean_noise: float = 0.5
+    """"mean" init: each synthetic sample starts at its class's mean real record (an aggregate over every
+    training record of the class, no one's record) plus this much "smooth" noise."""
+    smooth_step_noise: float = 0.15
+    """"smooth" init: per-step noise (standardised units); real eye pixels vary by ~0.15 within a window."""
     family: str = "mlp"
     """DM embedder family: "mlp" (any input, flattened), "convnet" (images; the DM paper's family, about 50×
-    slower on a CPU for the same accuracy on digits.png), "auto" (convnet for images, mlp otherwise)."""
+    slower on a CPU for the same accuracy on digits.png), time series of eye images: "series" (a TCN or an
+    LSTM drawn each iteration, as the paper's family), "tcn", "lstm"; "auto" (convnet for images, series for
+    time series, mlp otherwise)."""
     guard: bool = True
     """Move any synthetic sample closer to a real record than the real records' median nearest-neighbour
     distance out to that distance (``privacy.enforce_distance``) before the set is evaluated or shared."""
@@ -38,7 +48,7 @@ class CondenseConfig:
     gm_net_steps: int = 5
     gm_net_lr: float = 0.01
     gm_net: str = "mlp"
-    """GM's network: "mlp", "convnet" (images), "auto" (convnet for images)."""
+    """GM's network: "mlp", "convnet" (images), "tcn"/"series" (time series), "auto" (by input)."""
 
 
 @dataclass
@@ -56,12 +66,20 @@ def initial_synthetic(x_real: torch.Tensor, y_real: torch.Tensor, classes: int, 
     y_syn = torch.arange(classes).repeat_interleave(cfg.ipc)
     if cfg.init == "noise":
         x_syn = torch.randn(shape, generator=gen)
+    elif cfg.init in ("smooth", "mean"):
+        if len(shape) != 3:
+            raise ValueError(f"init {cfg.init!r} is for time series (records of steps × features)")
+        base = torch.randn((shape[0], 1, shape[2]), generator=gen)
+        x_syn = base + cfg.smooth_step_noise * torch.randn(shape, generator=gen)
+        if cfg.init == "mean":
+            means = torch.stack([x_real[by_class(y_real, c)].mean(0) for c in range(classes)])
+            x_syn = means.repeat_interleave(cfg.ipc, 0) + cfg.mean_noise * x_syn
     elif cfg.init == "real":
         picks = [by_class(y_real, c)[torch.randperm(int((y_real == c).sum()), generator=gen)[: cfg.ipc]]
                  for c in range(classes)]
         x_syn = x_real[torch.cat(picks)].clone()
     else:
-        raise ValueError(f"init must be noise or real, not {cfg.init!r}")
+        raise ValueError(f"init must be noise, smooth or real, not {cfg.init!r}")
     return x_syn.requires_grad_(True), y_syn
 
 

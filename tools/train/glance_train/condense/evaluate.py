@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from sklearn.metrics import roc_auc_score
 from torch import nn
 
 from glance_train.condense.nets import architectures, build_classifier
@@ -58,13 +59,28 @@ def accuracy(net: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
 def held_out_accuracy(x: np.ndarray, y: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, classes: int,
                       kind: str, cfg: EvalConfig) -> dict[str, float]:
     """Mean held-out accuracy per architecture, models trained on (x, y)."""
-    out = {}
+    return held_out_scores(x, y, x_test, y_test, classes, kind, cfg)[0]
+
+
+def held_out_scores(x: np.ndarray, y: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, classes: int,
+                    kind: str, cfg: EvalConfig) -> tuple[dict[str, float], dict[str, float]]:
+    """Mean held-out accuracy and macro one-vs-rest AUC (the paper reports AUC) per architecture."""
+    accs: dict[str, float] = {}
+    aucs: dict[str, float] = {}
     for arch in architectures(kind):
-        nets = (train_classifier(arch, x, y, classes, cfg, seed) for seed in range(cfg.seeds))
-        accs = [accuracy(net, x_test, y_test) for net in nets]
-        out[arch] = float(np.mean(accs))
-    return out
+        probs = [predict_proba(train_classifier(arch, x, y, classes, cfg, seed), x_test)
+                 for seed in range(cfg.seeds)]
+        accs[arch] = float(np.mean([(p.argmax(1) == y_test).mean() for p in probs]))
+        aucs[arch] = float(np.mean([macro_auc(y_test, p) for p in probs]))
+    return accs, aucs
+
+
+def macro_auc(y: np.ndarray, proba: np.ndarray) -> float:
+    """Mean one-vs-rest ROC AUC over the classes present (with negatives) in ``y``."""
+    scores = [roc_auc_score(y == c, proba[:, c])
+              for c in range(proba.shape[1]) if 0 < (y == c).sum() < len(y)]
+    return float(np.mean(scores)) if scores else float("nan")
 
 
 def relative(condensed: dict[str, float], full: dict[str, float]) -> dict[str, float]:
-    return {arch: condensed[arch] / full[arch] for arch in condensed}
+    return {arch: condensed[arch] / full[arch] if full[arch] > 0 else float("nan") for arch in condensed}

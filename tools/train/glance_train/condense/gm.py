@@ -32,7 +32,7 @@ def gradient_matching(x_real: np.ndarray, y_real: np.ndarray, classes: int, cfg:
     sampler = ClassSampler(xr, yr, classes, gen)
     opt = torch.optim.Adam([x_syn], lr=cfg.lr)
     shape = tuple(x_real.shape[1:])
-    arch = cfg.gm_net if cfg.gm_net != "auto" else ("convnet" if len(shape) == 3 else "mlp")
+    arch = matched_network(cfg.gm_net, shape)
     losses: list[float] = []
     for outer in range(cfg.iterations):
         net = build_classifier(arch, shape, classes)
@@ -60,6 +60,14 @@ def gradient_matching(x_real: np.ndarray, y_real: np.ndarray, classes: int, cfg:
             losses.append(float(loss) / classes)
     x_out = x_syn.detach().numpy().astype(np.float32)
     return Condensed(x_out, y_syn.numpy(), time.perf_counter() - start, losses)
+
+
+def matched_network(name: str, shape: tuple[int, ...]) -> str:
+    """GM's network for ``name``: "auto" by input (convnet for images, tcn for time series, else mlp); the
+    time-series family "series" matches on its TCN (an LSTM's double backward is far slower on a CPU)."""
+    if name == "auto":
+        return {3: "convnet", 2: "tcn"}.get(len(shape), "mlp")
+    return "tcn" if name == "series" else name
 
 
 def _distance(g_real: torch.Tensor, g_syn: torch.Tensor) -> torch.Tensor:
