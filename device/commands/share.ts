@@ -8,6 +8,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -55,11 +56,18 @@ export interface ShareResult {
   readonly sha256: string;
 }
 
+/** Condensed sets are kilobytes to a few megabytes; anything far larger is not one, and is not read into memory. */
+const MAX_BYTES = 64 * 1024 * 1024;
+
 export function shareCondensed(file: string, dbFile: string): ShareResult {
   let bytes: Buffer;
   try {
+    const size = statSync(file).size;
+    if (size > MAX_BYTES)
+      throw new BadInputError(`${file}: ${size} bytes is not a condensed set (at most ${MAX_BYTES})`);
     bytes = readFileSync(file);
   } catch (error) {
+    if (error instanceof BadInputError) throw error;
     throw new BadInputError(`${file}: cannot read: ${messageOf(error)}`);
   }
   const set = readCondensedSet(bytes, file);

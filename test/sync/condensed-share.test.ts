@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../storage/db.ts';
@@ -76,6 +76,11 @@ describe('glance share: a condensed dataset reaches the phone (embedded broker, 
     const missing = glance(['share', join(dir, 'missing.npz'), '--db', join(dir, 'refused.db')]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain('missing.npz: cannot read');
+    writeFileSync(join(dir, 'huge.npz'), '');
+    truncateSync(join(dir, 'huge.npz'), 70 * 1024 * 1024); // sparse: takes no disk
+    const huge = glance(['share', join(dir, 'huge.npz'), '--db', join(dir, 'refused.db')]);
+    expect(huge.status).toBe(2);
+    expect(huge.stderr).toContain('huge.npz: 73400320 bytes is not a condensed set');
     const noDb = glance(['share', join(dir, 'good.npz'), '--db', join(dir, 'typo', 'glance.db')]);
     expect(noDb.status).toBe(2);
     expect(noDb.stderr).toContain('typo/glance.db does not exist');
