@@ -44,6 +44,7 @@ export async function blurFacesInVideo(src: string, dst: string, o: BlurOptions)
   try {
     for (let m = cap.read(); !m.empty; m = cap.read()) {
       const kept: Box[] = [];
+      let touched = false;
       for (let k = Math.max(0, frames - hold); k <= frames + hold && k < faces.length; k++) {
         for (const f of faces[k]?.boxes ?? []) {
           if (exempt.has(f.track)) {
@@ -51,10 +52,12 @@ export async function blurFacesInVideo(src: string, dst: string, o: BlurOptions)
             continue;
           }
           blurBox(m, f.box);
+          touched = true;
           if (k === frames) blurred++;
         }
       }
-      blurred += recheck(m, o.detectors, kept);
+      // An untouched frame is the one the scan already searched: searching it again cannot find anything new.
+      if (touched) blurred += recheck(m, o.detectors, kept);
       writer.write(m);
       m.release();
       frames++;
